@@ -1,0 +1,1 @@
+"""trt_exec: one execution layer for TensorRT engines."""

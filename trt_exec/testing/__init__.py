@@ -1,0 +1,1 @@
+"""Test support: a simulated TensorRT and Hypothesis strategies."""
