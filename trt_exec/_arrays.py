@@ -1,0 +1,96 @@
+"""Classifying the arrays callers pass: host (numpy, buffer protocol, CPU DLPack) or device
+(``__cuda_array_interface__``, CUDA DLPack). Pure: no CUDA calls happen here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import ArrayError, DTypeError
+from .spec import TensorSpec
+
+__all__ = ["DeviceArray", "as_array", "check_array"]
+
+# DLPack device types (dlpack.h): kDLCPU=1, kDLCUDA=2, kDLCUDAHost=3, kDLCUDAManaged=13.
+_DL_CPU, _DL_CUDA, _DL_CUDA_HOST, _DL_CUDA_MANAGED = 1, 2, 3, 13
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceArray:
+    """A borrowed view of caller-owned device memory. trt_exec never frees it."""
+
+    ptr: int
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    strides: tuple[int, ...] | None  # in bytes; None means C-contiguous
+    device: int | None  # CUDA ordinal when known
+    owner: Any  # keeps the caller's object alive for as long as the view is used
+
+    @property
+    def c_contiguous(self) -> bool:
+        if self.strides is None:
+            return True
+        expected = self.dtype.itemsize
+        for dim, stride in zip(reversed(self.shape), reversed(self.strides)):
+            if dim != 1 and stride != expected:
+                return False
+            expected *= dim
+        return True
+
+
+def _from_cai(obj: Any) -> DeviceArray:
+    cai = obj.__cuda_array_interface__
+    shape = tuple(int(d) for d in cai["shape"])
+    strides = cai.get("strides")
+    return DeviceArray(
+        ptr=int(cai["data"][0]),
+        shape=shape,
+        dtype=np.dtype(cai["typestr"]),
+        strides=tuple(int(s) for s in strides) if strides is not None else None,
+        device=None,
+        owner=obj,
+    )
+
+
+def as_array(name: str, obj: Any) -> np.ndarray | DeviceArray:
+    """Return a numpy array (host memory) or a :class:`DeviceArray` view for ``obj``."""
+    if isinstance(obj, np.ndarray):
+        return obj
+    if hasattr(obj, "__cuda_array_interface__"):
+        return _from_cai(obj)
+    if hasattr(obj, "__dlpack_device__"):
+        dev_type, dev_id = obj.__dlpack_device__()
+        if int(dev_type) in (_DL_CPU, _DL_CUDA_HOST):
+            return np.from_dlpack(obj)
+        if int(dev_type) in (_DL_CUDA, _DL_CUDA_MANAGED):
+            from ._cuda import dlpack_device_array  # needs cuda-python
+
+            return dlpack_device_array(obj, int(dev_id))
+        raise ArrayError(
+            f"input {name!r}: DLPack device type {int(dev_type)} is neither CPU nor CUDA; pass a "
+            "numpy array or a CUDA array"
+        )
+    if hasattr(obj, "__array_interface__") or hasattr(obj, "__array__"):
+        return np.asarray(obj)
+    raise ArrayError(
+        f"tensor {name!r}: {type(obj).__name__} is not an array; pass a numpy array or an object "
+        "with __cuda_array_interface__ or __dlpack__"
+    )
+
+
+def check_array(spec: TensorSpec, arr: np.ndarray | DeviceArray) -> None:
+    """Refuse a wrong dtype or a non-contiguous layout; never convert silently."""
+    if arr.dtype != spec.dtype:
+        raise DTypeError(
+            f"tensor {spec.name!r}: dtype {arr.dtype.name!r} does not match the engine's "
+            f"{spec.dtype.name!r}; convert it first, e.g. x.astype({spec.dtype.name!r})"
+        )
+    contiguous = arr.flags.c_contiguous if isinstance(arr, np.ndarray) else arr.c_contiguous
+    if not contiguous:
+        raise ArrayError(
+            f"tensor {spec.name!r}: the array is not C-contiguous (strides "
+            f"{tuple(arr.strides) if arr.strides is not None else None!r}); pass a contiguous "
+            "copy, e.g. numpy.ascontiguousarray(x) or x.contiguous()"
+        )

@@ -1,0 +1,131 @@
+"""``load()``: from engine bytes, a path or an ICudaEngine to an open :class:`Executor`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+from . import _trtlog
+from ._memory import DataPath, HostDataPath
+from .discovery import find_tensorrt, is_simulated, module_flavor, module_version
+from .errors import CudaUnavailableError, EngineLoadError, EngineNotFoundError
+from .executor import BaseExecutor
+from .selection import BackendChoice, explain_backend
+from .v2 import V2Executor
+from .v3 import V3Executor
+
+__all__ = ["load", "read_engine_bytes", "make_data_path"]
+
+_BACKENDS: dict[str, type[BaseExecutor]] = {"v2": V2Executor, "v3": V3Executor}
+
+
+def read_engine_bytes(engine: str | os.PathLike[str] | bytes | bytearray | memoryview) -> bytes:
+    """The serialized engine as bytes, from bytes-like data or a file path."""
+    if isinstance(engine, (bytes, bytearray, memoryview)):
+        data = bytes(engine)
+        origin = "engine bytes"
+    elif isinstance(engine, (str, os.PathLike)):
+        path = os.fspath(engine)
+        origin = f"engine file {path!r}"
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            raise EngineNotFoundError(f"{origin} does not exist") from None
+        except IsADirectoryError:
+            raise EngineLoadError(f"{origin} is a directory, not a serialized engine") from None
+        except PermissionError:
+            raise EngineLoadError(f"{origin} is not readable (permission denied)") from None
+        except OSError as exc:
+            raise EngineLoadError(f"{origin} could not be read: {exc}") from exc
+    else:
+        try:
+            data = bytes(memoryview(engine))
+            origin = f"{type(engine).__name__} engine data"
+        except TypeError:
+            raise EngineLoadError(
+                f"engine={type(engine).__name__!r} is not bytes, a path or an ICudaEngine"
+            ) from None
+    if not data:
+        raise EngineLoadError(f"{origin} is empty (0 bytes); build or export the engine again")
+    return data
+
+
+def make_data_path(trt: ModuleType, device: int | None) -> DataPath:
+    """Host memory for the simulator's CPU mode, CUDA memory otherwise."""
+    sim = getattr(trt, "_sim", None) if is_simulated(trt) else None
+    if sim is not None and not getattr(sim, "gpu", False):
+        return HostDataPath()
+    try:
+        from ._cuda import CudaDataPath
+    except ImportError as exc:
+        raise CudaUnavailableError(
+            f"running a real TensorRT engine needs cuda-python ({exc}); "
+            "install it with `pip install cuda-python`"
+        ) from exc
+    return CudaDataPath(device=0 if device is None else device)
+
+
+def load(
+    engine: Any,
+    *,
+    tensorrt: ModuleType | str | None = None,
+    backend: str | None = None,
+    profile: int | None = None,
+    device: int | None = None,
+    expected_inputs: Sequence[str] | None = None,
+    expected_outputs: Sequence[str] | None = None,
+) -> BaseExecutor:
+    """Open an executor for ``engine`` (bytes, a path, or an ``ICudaEngine``).
+
+    ``tensorrt`` is the module to use (default: discovered, see :func:`trt_exec.find_tensorrt`);
+    ``backend`` is "v2", "v3" or None (see :func:`trt_exec.select_backend`); ``profile`` fixes an
+    optimization profile (default: chosen per call from the input shapes); ``device`` is the CUDA
+    ordinal. ``expected_inputs``/``expected_outputs`` are checked against the engine's IO.
+    """
+    trt = find_tensorrt(tensorrt)
+    flavor = module_flavor(trt)
+    choice: BackendChoice = explain_backend(module_version(trt), backend, flavor=flavor)
+    runtime = None
+    owns = True
+    if hasattr(engine, "create_execution_context"):
+        cuda_engine, owns = engine, False
+    else:
+        data = read_engine_bytes(engine)
+        data_path = make_data_path(trt, device)
+        try:
+            runtime = trt.Runtime(_trtlog.bridge_logger(trt))
+            with _trtlog.capture() as log:
+                cuda_engine = runtime.deserialize_cuda_engine(data)
+        except BaseException:
+            data_path.close()
+            raise
+        if cuda_engine is None:
+            data_path.close()
+            raise EngineLoadError(
+                f"{module_flavor(trt)} {module_version(trt)} could not deserialize the engine "
+                f"({len(data)} bytes): it is corrupt, truncated, or was built by another TensorRT "
+                "version; rebuild it with this version",
+                tensorrt_log=log,
+            )
+    if not owns:
+        data_path = make_data_path(trt, device)
+    try:
+        ex = _BACKENDS[choice.backend](
+            cuda_engine, trt=trt, data_path=data_path, runtime=runtime, owns_engine=owns
+        )
+    except BaseException:
+        data_path.close()
+        raise
+    ex.choice = choice
+    try:
+        if expected_inputs is not None or expected_outputs is not None:
+            ex.check_io(expected_inputs or (), expected_outputs or ())
+        if profile is not None:
+            ex.set_profile(profile)
+    except BaseException:
+        ex.close()
+        raise
+    return ex

@@ -1,0 +1,166 @@
+"""Immutable tensor metadata and the pure shape/profile logic built on it.
+
+Nothing here imports TensorRT or CUDA: a :class:`TensorSpec` is computed once when an executor
+opens and the per-call path only reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from .errors import ProfileError, ShapeError
+
+__all__ = ["Shape", "ProfileShape", "TensorSpec", "check_shape", "admissible_profiles", "choose_profile"]
+
+Shape = tuple[int, ...]
+
+
+class ProfileShape(NamedTuple):
+    """The (min, opt, max) bounds of one input in one optimization profile."""
+
+    min: Shape
+    opt: Shape
+    max: Shape
+
+    def admits(self, shape: Shape) -> bool:
+        return len(shape) == len(self.min) and all(
+            lo <= d <= hi for lo, d, hi in zip(self.min, shape, self.max)
+        )
+
+    def __str__(self) -> str:
+        return f"min={self.min}, opt={self.opt}, max={self.max}"
+
+
+@dataclass(frozen=True, slots=True)
+class TensorSpec:
+    """One IO tensor of an engine, identical whichever backend produced it.
+
+    ``shape`` has -1 for dynamic dimensions (and, for outputs, for dimensions that depend on the
+    data). ``profile_shapes`` has one :class:`ProfileShape` per optimization profile for inputs
+    and is empty for outputs, which have no profile bounds in TensorRT. ``location`` is
+    ``"device"`` or ``"host"`` (shape tensors live on the host).
+    """
+
+    name: str
+    is_input: bool
+    dtype: np.dtype
+    shape: Shape
+    profile_shapes: tuple[ProfileShape, ...] = ()
+    is_shape_tensor: bool = False
+    location: str = "device"
+
+    @property
+    def is_dynamic(self) -> bool:
+        return any(d < 0 for d in self.shape)
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+    def nbytes(self, shape: Shape) -> int:
+        return int(np.prod(shape, dtype=np.int64)) * self.dtype.itemsize
+
+
+def _bounds_text(spec: TensorSpec) -> str:
+    return "; ".join(f"profile {k}: {ps}" for k, ps in enumerate(spec.profile_shapes))
+
+
+def check_shape(spec: TensorSpec, shape: Sequence[int]) -> Shape:
+    """Validate ``shape`` for input ``spec`` independent of profiles; return it as a tuple."""
+    shape = tuple(int(d) for d in shape)
+    if len(shape) != spec.rank:
+        raise ShapeError(
+            f"input {spec.name!r}: shape {shape!r} has rank {len(shape)}, the engine expects rank "
+            f"{spec.rank} {spec.shape!r}"
+        )
+    for axis, (got, want) in enumerate(zip(shape, spec.shape)):
+        if got < 0:
+            raise ShapeError(
+                f"input {spec.name!r}: dimension {axis} of shape {shape!r} is negative ({got}); "
+                "dimensions must be >= 0"
+            )
+        if want >= 0 and got != want:
+            raise ShapeError(
+                f"input {spec.name!r}: dimension {axis} is static ({want}) in the engine, got "
+                f"{got} in shape {shape!r}"
+            )
+    return shape
+
+
+def admissible_profiles(
+    inputs: Mapping[str, TensorSpec], shapes: Mapping[str, Shape], num_profiles: int
+) -> list[int]:
+    """Indices of the profiles whose bounds admit every shape in ``shapes``."""
+    return [
+        k
+        for k in range(num_profiles)
+        if all(
+            not spec.profile_shapes or spec.profile_shapes[k].admits(shapes[name])
+            for name, spec in inputs.items()
+        )
+    ]
+
+
+def _distance(inputs: Mapping[str, TensorSpec], shapes: Mapping[str, Shape], k: int) -> int:
+    return sum(
+        abs(d - o)
+        for name, spec in inputs.items()
+        if spec.profile_shapes
+        for d, o in zip(shapes[name], spec.profile_shapes[k].opt)
+    )
+
+
+def check_profile_index(profile: int, num_profiles: int) -> int:
+    if isinstance(profile, bool) or not isinstance(profile, (int, np.integer)):
+        raise ProfileError(f"profile={profile!r} is not an integer; use 0..{num_profiles - 1}")
+    if not 0 <= profile < num_profiles:
+        raise ProfileError(
+            f"profile={profile!r} is out of range [0, {num_profiles - 1}]: the engine has "
+            f"{num_profiles} optimization profile(s)"
+        )
+    return int(profile)
+
+
+def choose_profile(
+    inputs: Mapping[str, TensorSpec],
+    shapes: Mapping[str, Shape],
+    num_profiles: int,
+    requested: int | None = None,
+) -> int:
+    """Pick the optimization profile for ``shapes`` (already rank/static checked).
+
+    With ``requested`` it is validated and returned. Otherwise the best fit is the admissible
+    profile whose ``opt`` shapes are nearest (sum of absolute dimension differences), the lowest
+    index on a tie. A shape that no profile admits raises :class:`ShapeError` naming the tensor,
+    its shape and each profile's bounds.
+    """
+    if requested is not None:
+        k = check_profile_index(requested, num_profiles)
+        for name, spec in inputs.items():
+            if spec.profile_shapes and not spec.profile_shapes[k].admits(shapes[name]):
+                raise ShapeError(
+                    f"input {name!r}: shape {shapes[name]!r} is outside optimization profile {k} "
+                    f"({spec.profile_shapes[k]}); all bounds: {_bounds_text(spec)}. Pass a "
+                    "profile that admits it, or profile=None to choose automatically"
+                )
+        return k
+    candidates = admissible_profiles(inputs, shapes, num_profiles)
+    if candidates:
+        return min(candidates, key=lambda k: (_distance(inputs, shapes, k), k))
+    for name, spec in inputs.items():
+        if spec.profile_shapes and not any(ps.admits(shapes[name]) for ps in spec.profile_shapes):
+            raise ShapeError(
+                f"input {name!r}: shape {shapes[name]!r} is outside every optimization profile "
+                f"({_bounds_text(spec)}); reshape the input or rebuild the engine with a profile "
+                "that covers it"
+            )
+    combo = ", ".join(f"{n}={shapes[n]!r}" for n in inputs)
+    raise ShapeError(
+        f"no single optimization profile admits all input shapes together ({combo}); each shape "
+        "fits some profile but not the same one. Bounds: "
+        + " | ".join(f"{n}: {_bounds_text(s)}" for n, s in inputs.items())
+    )

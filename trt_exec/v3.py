@@ -1,0 +1,123 @@
+"""The named-tensor backend: TensorRT 8.5+, 10.x, 11.x and TensorRT-RTX.
+
+Uses ``num_io_tensors``, ``get_tensor_*``, ``get_tensor_profile_shape``, ``set_input_shape``,
+``set_tensor_address`` and ``execute_async_v3`` (added in TensorRT 8.5). Outputs whose shape
+depends on the data go through an ``IOutputAllocator``: TensorRT 10.0+ calls
+``reallocate_output_async``, 8.5/8.6 call ``reallocate_output``; both are implemented.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from types import ModuleType
+from typing import Any
+
+from ._dtypes import to_numpy
+from ._memory import DataPath
+from .executor import BaseExecutor, spec_location
+from .spec import ProfileShape, Shape, TensorSpec
+
+__all__ = ["V3Executor"]
+
+_allocator_classes: weakref.WeakKeyDictionary[ModuleType, type] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def _allocator_class(trt: ModuleType) -> type:
+    with _lock:
+        cls = _allocator_classes.get(trt)
+        if cls is None:
+            base = trt.IOutputAllocator
+
+            def __init__(self: Any, data_path: DataPath) -> None:
+                base.__init__(self)
+                self.data_path = data_path
+                self.shapes: dict[str, Shape] = {}
+
+            def reallocate_output(
+                self: Any, tensor_name: str, memory: int, size: int, alignment: int
+            ) -> int:
+                return self.data_path.allocate(tensor_name, int(size))
+
+            def reallocate_output_async(
+                self: Any, tensor_name: str, memory: int, size: int, alignment: int, stream: int
+            ) -> int:
+                return self.data_path.allocate(tensor_name, int(size))
+
+            def notify_shape(self: Any, tensor_name: str, shape: Any) -> None:
+                self.shapes[tensor_name] = tuple(int(d) for d in shape)
+
+            cls = type(
+                "TrtExecOutputAllocator",
+                (base,),
+                {
+                    "__init__": __init__,
+                    "reallocate_output": reallocate_output,
+                    "reallocate_output_async": reallocate_output_async,
+                    "notify_shape": notify_shape,
+                },
+            )
+            _allocator_classes[trt] = cls
+    return cls
+
+
+class V3Executor(BaseExecutor):
+    """Executor over TensorRT's named-tensor API (``execute_async_v3``)."""
+
+    backend = "v3"
+
+    def _read_specs(self, engine: Any) -> tuple[list[TensorSpec], int]:
+        trt = self._trt
+        num_profiles = int(engine.num_optimization_profiles)
+        specs = []
+        for i in range(int(engine.num_io_tensors)):
+            name = engine.get_tensor_name(i)
+            is_input = engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT
+            profiles: tuple[ProfileShape, ...] = ()
+            if is_input:
+                profiles = tuple(
+                    ProfileShape(*(tuple(int(d) for d in dims) for dims in
+                                   engine.get_tensor_profile_shape(name, k)))
+                    for k in range(num_profiles)
+                )
+            specs.append(
+                TensorSpec(
+                    name=name,
+                    is_input=is_input,
+                    dtype=to_numpy(engine.get_tensor_dtype(name), name),
+                    shape=tuple(int(d) for d in engine.get_tensor_shape(name)),
+                    profile_shapes=profiles,
+                    is_shape_tensor=bool(engine.is_shape_inference_io(name)),
+                    location=spec_location(engine.get_tensor_location(name)),
+                )
+            )
+        return specs, num_profiles
+
+    def _switch_profile(self, profile: int, stream: int) -> bool:
+        return bool(self._ctx.set_optimization_profile_async(profile, stream))
+
+    def _set_input_shape(self, name: str, shape: Shape) -> bool:
+        return bool(self._ctx.set_input_shape(name, shape))
+
+    def _output_shape(self, name: str) -> Shape:
+        return tuple(int(d) for d in self._ctx.get_tensor_shape(name))
+
+    def _bind(self, name: str, ptr: int) -> bool:
+        return bool(self._ctx.set_tensor_address(name, ptr))
+
+    def _bind_allocator(self, name: str) -> bool:
+        alloc = self._res.allocators.get(name)
+        if alloc is None:
+            alloc = _allocator_class(self._trt)(self._dp)
+            if not self._ctx.set_output_allocator(name, alloc):
+                return False
+            self._res.allocators[name] = alloc
+        alloc.shapes.pop(name, None)
+        return True
+
+    def _allocated_shape(self, name: str) -> Shape:
+        return self._res.allocators[name].shapes[name]
+
+    def _enqueue(self, stream: int) -> bool:
+        return bool(self._ctx.execute_async_v3(stream))
