@@ -244,6 +244,18 @@ def _signatures(func, name: str) -> tuple[str | None, list[str]]:
     return first, [first]
 
 
+_DEF_RE = re.compile(r"^\s*def\s+([A-Za-z_]\w*\s*\(.*?\))\s*(?:->.*)?:\s*$")
+
+
+def _doc_defs(cls) -> list[str]:
+    """`name(params)` of each `def` line in the class's own docstring (sorted, unique)."""
+    doc = cls.__dict__.get("__doc__")
+    if not isinstance(doc, str):
+        return []
+    found = {re.sub(r"\s+", " ", m.group(1)) for m in map(_DEF_RE.match, doc.splitlines()) if m}
+    return sorted(found)
+
+
 def _is_deprecated(*objs) -> bool:
     return any("deprecated" in "\n".join(_doc_lines(o)).lower() for o in objs if o is not None)
 
@@ -338,6 +350,11 @@ def introspect(modname: str, neutralise: list[str]) -> dict:
                             "inherited_from": type_names.get(id(base), base.__qualname__)}
         if _is_deprecated(cls):
             entry["deprecated"] = True
+        # Callback interfaces (IOutputAllocator, IGpuAllocator, ...) in 10.x bind no methods; the
+        # methods a Python subclass must define appear only in the class docstring's example.
+        defs = _doc_defs(cls)
+        if defs:
+            entry["doc_defs"] = defs
         classes[qualname] = entry
 
     def describe_attr(qualname: str, cls, n: str, raw) -> dict:
