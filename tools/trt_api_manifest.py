@@ -256,6 +256,29 @@ def _doc_defs(cls) -> list[str]:
     return sorted(found)
 
 
+def _buffer_checker():
+    """Return f(cls) -> bool telling whether instances support the buffer protocol
+    (PyTypeObject.tp_as_buffer->bf_getbuffer set), or None where the layout check fails.
+    tp_as_buffer is the 21st pointer-sized field of PyTypeObject on CPython 3.x release builds."""
+    import ctypes
+
+    ptr = ctypes.sizeof(ctypes.c_void_p)
+    offset = 20 * ptr
+
+    def has_buffer(cls) -> bool:
+        procs = ctypes.c_void_p.from_address(id(cls) + offset).value
+        if not procs:
+            return False
+        return bool(ctypes.c_void_p.from_address(procs).value)  # bf_getbuffer
+
+    try:
+        ok = (has_buffer(bytes) and has_buffer(bytearray) and has_buffer(memoryview)
+              and not has_buffer(int) and not has_buffer(str) and not has_buffer(dict))
+    except (ValueError, OSError):
+        ok = False
+    return has_buffer if ok else None
+
+
 def _is_deprecated(*objs) -> bool:
     return any("deprecated" in "\n".join(_doc_lines(o)).lower() for o in objs if o is not None)
 
@@ -287,6 +310,7 @@ def introspect(modname: str, neutralise: list[str]) -> dict:
 
     classes: dict[str, dict] = {}
     type_names: dict[int, str] = {}
+    has_buffer = _buffer_checker()
 
     def enum_member(val) -> dict | None:
         t = type(val)
@@ -352,6 +376,8 @@ def introspect(modname: str, neutralise: list[str]) -> dict:
             entry["deprecated"] = True
         # Callback interfaces (IOutputAllocator, IGpuAllocator, ...) in 10.x bind no methods; the
         # methods a Python subclass must define appear only in the class docstring's example.
+        if has_buffer is not None and not enum and has_buffer(cls):
+            entry["buffer_protocol"] = True
         defs = _doc_defs(cls)
         if defs:
             entry["doc_defs"] = defs
