@@ -1,0 +1,113 @@
+"""``trt-exec demo``: build a small two-input, two-output, two-profile network and run it.
+
+On the simulated TensorRT it runs on both backends of 8.6.1 and on V3 of 10.x, 11.x and
+TensorRT-RTX, comparing every output with numpy. Where a real TensorRT and a CUDA GPU are present
+it also builds and runs the same network on the real library. Every line says which it was.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+import numpy as np
+
+from ._load import load
+from .discovery import is_simulated, module_flavor, module_version
+from .executor import BaseExecutor
+
+# (simulated release, backends to run)
+SIM_RUNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("8.6.1", ("v2", "v3")),
+    ("10.16.1", ("v3",)),
+    ("11.4.0", ("v3",)),
+)
+
+
+def io_table(ex: BaseExecutor) -> str:
+    rows = [("name", "io", "dtype", "shape", "profiles (min / opt / max)")]
+    for spec in list(ex.inputs.values()) + list(ex.outputs.values()):
+        profiles = "  ".join(
+            f"[{k}] {list(p.min)}/{list(p.opt)}/{list(p.max)}" for k, p in enumerate(spec.profile_shapes)
+        )
+        rows.append(
+            (spec.name, "in" if spec.is_input else "out", spec.dtype.name, str(list(spec.shape)),
+             profiles or "-")
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    return "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def _cases(spec: Any) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """One input set per profile, at that profile's opt shapes, with deterministic values."""
+    rng = np.random.default_rng(0)
+    for k in range(len(spec.profiles)):
+        arrays = {}
+        for name, dtype, _shape in spec.inputs:
+            shape = spec.profiles[k][name][1]
+            arrays[name] = rng.uniform(-2, 2, size=shape).astype(dtype)
+        yield k, arrays
+
+
+def _run_one(trt: Any, backend: str, out: TextIO, show_table: bool) -> bool:
+    from .testing import DEMO_NETWORK, build_engine, reference
+
+    label = f"{module_flavor(trt)} {module_version(trt)}"
+    label += " (SIMULATED)" if is_simulated(trt) else " (real)"
+    plan = build_engine(trt, DEMO_NETWORK)
+    ok = True
+    with load(plan, tensorrt=trt, backend=backend) as ex:
+        if show_table:
+            print(f"IO of the demo network ({ex.num_profiles} profiles):", file=out)
+            print(io_table(ex), file=out)
+        for k, arrays in _cases(DEMO_NETWORK):
+            got = ex.infer(arrays)
+            want = reference(DEMO_NETWORK, arrays)
+            match = all(np.allclose(got[n], want[n], rtol=1e-5, atol=1e-6) for n in want)
+            ok &= match
+            shapes = ", ".join(f"{n}{list(a.shape)}" for n, a in arrays.items())
+            print(
+                f"  {label:<32} backend={ex.backend}  profile {k}  {shapes}  "
+                f"{'matches numpy' if match else 'MISMATCH'}",
+                file=out,
+            )
+    return ok
+
+
+def run_demo(out: TextIO = sys.stdout) -> int:
+    """Run the demo; return 0 when every output matched numpy, else 1."""
+    from .testing import simulated_tensorrt
+
+    ok = True
+    first = True
+    for version, backends in SIM_RUNS:
+        for backend in backends:
+            ok &= _run_one(simulated_tensorrt(version), backend, out, show_table=first)
+            first = False
+    real = _real_tensorrt()
+    if real is None:
+        print("No real TensorRT with a CUDA GPU here: everything above ran on the simulator.", file=out)
+    else:
+        ok &= _run_one(real, "v3" if module_flavor(real) == "tensorrt_rtx" else None, out, False)  # type: ignore[arg-type]
+    print("demo: all outputs match numpy" if ok else "demo: MISMATCH", file=out)
+    return 0 if ok else 1
+
+
+def _real_tensorrt() -> Any:
+    """The real TensorRT module when it imports and a CUDA device is present, else None."""
+    from .discovery import FLAVORS, _import_flavor
+
+    try:
+        from cuda.bindings import runtime as cudart
+    except ImportError:
+        return None
+    err, count = cudart.cudaGetDeviceCount()
+    if int(err) != 0 or count < 1:
+        return None
+    for name in FLAVORS:
+        try:
+            return _import_flavor(name)
+        except Exception:
+            continue
+    return None

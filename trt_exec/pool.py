@@ -1,0 +1,85 @@
+"""A pool of execution contexts over one engine, for serving concurrent requests.
+
+One :class:`~trt_exec.executor.BaseExecutor` serializes its calls (a TensorRT execution context
+is not thread-safe). A :class:`Pool` deserializes the engine once and opens ``size`` executors on
+it, each with its own execution context, stream and buffers; :meth:`Pool.infer` borrows a free one
+for the duration of the call, blocking while all are busy.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ._load import load
+from .errors import ClosedError
+from .executor import BaseExecutor
+
+__all__ = ["Pool"]
+
+
+class Pool:
+    """``size`` executors sharing one deserialized engine. Thread-safe.
+
+    Arguments other than ``size`` are those of :func:`trt_exec.load`. Close it (or use it as a
+    context manager) to release every context; closing while calls run waits for none of them -
+    those calls finish on their executor, which is closed when returned.
+    """
+
+    def __init__(self, engine: Any, size: int = 4, **load_kwargs: Any) -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"size={size!r} must be an integer >= 1")
+        first = load(engine, **load_kwargs)
+        self._executors: list[BaseExecutor] = [first]
+        try:
+            kwargs = dict(load_kwargs, tensorrt=first.tensorrt, backend=first.backend)
+            for _ in range(size - 1):
+                self._executors.append(load(first.engine, **kwargs))
+        except BaseException:
+            for ex in reversed(self._executors):
+                ex.close()
+            raise
+        self._free: queue.SimpleQueue[BaseExecutor] = queue.SimpleQueue()
+        for ex in self._executors:
+            self._free.put(ex)
+        self._closed = False
+        self._lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        return len(self._executors)
+
+    @property
+    def executors(self) -> tuple[BaseExecutor, ...]:
+        return tuple(self._executors)
+
+    def infer(
+        self, inputs: Mapping[str, Any], *, profile: int | None = None
+    ) -> dict[str, np.ndarray]:
+        """Run ``inputs`` on a free executor (see :meth:`BaseExecutor.infer`)."""
+        if self._closed:
+            raise ClosedError("Pool is closed; create a new one")
+        ex = self._free.get()
+        try:
+            return ex.infer(inputs, profile=profile)
+        finally:
+            self._free.put(ex)
+
+    def close(self) -> None:
+        """Close every executor; the engine's owner (the first) last. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        for ex in reversed(self._executors):
+            ex.close()
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
