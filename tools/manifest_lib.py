@@ -14,7 +14,7 @@ Releases are named as in tools/trt_api_manifest.py: "8.6.1", "10.0.1", "10.16.1"
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 MANIFEST_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "manifests"
@@ -23,7 +23,7 @@ MANIFEST_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "mani
 def manifest_path(release: str, manifest_dir: Path | str | None = None) -> Path:
     d = Path(manifest_dir) if manifest_dir is not None else MANIFEST_DIR
     if release.startswith("rtx-"):
-        return d / f"tensorrt_rtx-{release[len('rtx-'):]}.json"
+        return d / f"tensorrt_rtx-{release[len('rtx-') :]}.json"
     return d / f"tensorrt-{release}.json"
 
 
@@ -33,13 +33,13 @@ def available_releases(manifest_dir: Path | str | None = None) -> list[str]:
     for p in sorted(d.glob("*.json")):
         stem = p.stem
         if stem.startswith("tensorrt_rtx-"):
-            out.append("rtx-" + stem[len("tensorrt_rtx-"):])
+            out.append("rtx-" + stem[len("tensorrt_rtx-") :])
         elif stem.startswith("tensorrt-"):
-            out.append(stem[len("tensorrt-"):])
+            out.append(stem[len("tensorrt-") :])
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(path: str) -> dict:
     with open(path, encoding="utf-8") as f:
         return json.load(f)
@@ -70,7 +70,9 @@ def has_attribute(manifest: dict, cls: str, attr: str) -> bool:
 
 def enum_members(manifest: dict, enum: str) -> dict[str, int]:
     attrs = manifest["classes"][enum]["attributes"]
-    return {n: a["value"] for n, a in attrs.items() if a["kind"] == "enum_member" and "enum" not in a}
+    return {
+        n: a["value"] for n, a in attrs.items() if a["kind"] == "enum_member" and "enum" not in a
+    }
 
 
 def _split_top_level(s: str, sep: str = ",") -> list[str]:

@@ -61,7 +61,9 @@ RELEASES: dict[str, dict[str, str]] = {
     "rtx-1.7.1": {"kind": "rtx", "dist": "tensorrt-rtx-cu13", "version": "1.7.1.116"},
 }
 
-DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "trt_exec_manifests"
+DEFAULT_CACHE = (
+    Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "trt_exec_manifests"
+)
 
 # Dunder attributes worth recording (constructors and protocols); all other _names are skipped.
 KEEP_DUNDERS = {
@@ -81,7 +83,7 @@ PYBIND_ENUM_BUILTINS = {"name", "value"}
 
 def manifest_filename(release: str) -> str:
     if release.startswith("rtx-"):
-        return f"tensorrt_rtx-{release[len('rtx-'):]}.json"
+        return f"tensorrt_rtx-{release[len('rtx-') :]}.json"
     return f"tensorrt-{release}.json"
 
 
@@ -272,8 +274,14 @@ def _buffer_checker():
         return bool(ctypes.c_void_p.from_address(procs).value)  # bf_getbuffer
 
     try:
-        ok = (has_buffer(bytes) and has_buffer(bytearray) and has_buffer(memoryview)
-              and not has_buffer(int) and not has_buffer(str) and not has_buffer(dict))
+        ok = (
+            has_buffer(bytes)
+            and has_buffer(bytearray)
+            and has_buffer(memoryview)
+            and not has_buffer(int)
+            and not has_buffer(str)
+            and not has_buffer(dict)
+        )
     except (ValueError, OSError):
         ok = False
     return has_buffer if ok else None
@@ -368,10 +376,13 @@ def introspect(modname: str, neutralise: list[str]) -> dict:
                     continue
                 if n == "__init__":
                     continue
-                inner = describe_attr(type_names.get(id(base), base.__qualname__), base, n,
-                                      vars(base)[n])
-                attrs[n] = {"kind": inner["kind"],
-                            "inherited_from": type_names.get(id(base), base.__qualname__)}
+                inner = describe_attr(
+                    type_names.get(id(base), base.__qualname__), base, n, vars(base)[n]
+                )
+                attrs[n] = {
+                    "kind": inner["kind"],
+                    "inherited_from": type_names.get(id(base), base.__qualname__),
+                }
         if _is_deprecated(cls):
             entry["deprecated"] = True
         # Callback interfaces (IOutputAllocator, IGpuAllocator, ...) in 10.x bind no methods; the
@@ -471,11 +482,23 @@ def introspect(modname: str, neutralise: list[str]) -> dict:
 # ------------------------------------------------------------------------------------ driver
 
 
-def _run_introspect(python: str, modname: str, path_entries: list[str], neutralise: list[str],
-                    env_extra: dict[str, str], workdir: Path) -> dict:
+def _run_introspect(
+    python: str,
+    modname: str,
+    path_entries: list[str],
+    neutralise: list[str],
+    env_extra: dict[str, str],
+    workdir: Path,
+) -> dict:
     out_json = workdir / "introspect.json"
-    cmd = [python, str(Path(__file__).resolve()), "--introspect", modname,
-           "--introspect-out", str(out_json)]
+    cmd = [
+        python,
+        str(Path(__file__).resolve()),
+        "--introspect",
+        modname,
+        "--introspect-out",
+        str(out_json),
+    ]
     for name in neutralise:
         cmd += ["--neutralise", name]
     env = dict(os.environ)
@@ -486,8 +509,10 @@ def _run_introspect(python: str, modname: str, path_entries: list[str], neutrali
     env.update(env_extra)
     proc = subprocess.run(cmd, env=env, text=True, capture_output=True, cwd=str(workdir))
     if proc.returncode != 0:
-        raise RuntimeError(f"introspection of {modname} failed (rc={proc.returncode}):\n"
-                           f"{proc.stdout}\n{proc.stderr}")
+        raise RuntimeError(
+            f"introspection of {modname} failed (rc={proc.returncode}):\n"
+            f"{proc.stdout}\n{proc.stderr}"
+        )
     return json.loads(out_json.read_text())
 
 
@@ -499,8 +524,11 @@ def _wheel_filename_from_dist_info(target: Path, dist: str) -> str:
         return ""
     info = infos[0]
     name_ver = info.name[: -len(".dist-info")]
-    tags = [ln.split(":", 1)[1].strip() for ln in (info / "WHEEL").read_text().splitlines()
-            if ln.startswith("Tag:")]
+    tags = [
+        ln.split(":", 1)[1].strip()
+        for ln in (info / "WHEEL").read_text().splitlines()
+        if ln.startswith("Tag:")
+    ]
     return f"{name_ver}-{tags[0]}.whl" if tags else f"{name_ver}.whl"
 
 
@@ -528,10 +556,17 @@ def build_manifest(release: str, cache: Path, python: str) -> dict:
             shim.mkdir(parents=True)
             # Same body as the `tensorrt` meta package's __init__.py on PyPI.
             (shim / "__init__.py").write_text(
-                f"from {pkg} import *\nfrom {pkg} import __version__\n")
+                f"from {pkg} import *\nfrom {pkg} import __version__\n"
+            )
             ld = os.pathsep.join(filter(None, [str(stub_dir), os.environ.get("LD_LIBRARY_PATH")]))
-            data = _run_introspect(python, "tensorrt", [str(tmp / "shim"), str(unpacked)],
-                                   ["tensorrt_libs"], {"LD_LIBRARY_PATH": ld}, tmp)
+            data = _run_introspect(
+                python,
+                "tensorrt",
+                [str(tmp / "shim"), str(unpacked)],
+                ["tensorrt_libs"],
+                {"LD_LIBRARY_PATH": ld},
+                tmp,
+            )
             wheel_name = wheel.name
             stubs = {"libraries": missing, "symbols": symbols}
         else:
@@ -566,15 +601,23 @@ def write_manifest(release: str, out_dir: Path, cache: Path, python: str) -> Pat
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--release", action="append", choices=sorted(RELEASES),
-                    help="release to build (repeatable)")
+    ap.add_argument(
+        "--release", action="append", choices=sorted(RELEASES), help="release to build (repeatable)"
+    )
     ap.add_argument("--all", action="store_true", help="build every known release")
     ap.add_argument("--out", type=Path, default=Path("tests/data/manifests"))
-    ap.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE,
-                    help=f"wheel/install cache (default {DEFAULT_CACHE})")
-    ap.add_argument("--python", default=sys.executable,
-                    help="interpreter that downloads and imports the bindings (must match the "
-                         "wheel's cp tag; all wheels used here exist for cp311)")
+    ap.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=DEFAULT_CACHE,
+        help=f"wheel/install cache (default {DEFAULT_CACHE})",
+    )
+    ap.add_argument(
+        "--python",
+        default=sys.executable,
+        help="interpreter that downloads and imports the bindings (must match the "
+        "wheel's cp tag; all wheels used here exist for cp311)",
+    )
     ap.add_argument("--introspect", help=argparse.SUPPRESS)
     ap.add_argument("--introspect-out", help=argparse.SUPPRESS)
     ap.add_argument("--neutralise", action="append", default=[], help=argparse.SUPPRESS)
