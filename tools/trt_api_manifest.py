@@ -25,7 +25,8 @@ The subprocess sets ``sys.modules["tensorrt_libs"] = None`` so that import fails
 manifest shows the namespace a user's ``import tensorrt`` gives.
 
 TensorRT-RTX is installed for real (``pip install --target``; the ``-libs`` wheel is on PyPI) and
-imported without stubs.
+imported without stubs; ``--rtx-mode stub`` instead treats its 1.2 MB binding wheel like the
+TensorRT ones (same manifest for 1.7.1, without the ~96 MB download).
 
 Usage::
 
@@ -532,7 +533,41 @@ def _wheel_filename_from_dist_info(target: Path, dist: str) -> str:
     return f"{name_ver}-{tags[0]}.whl" if tags else f"{name_ver}.whl"
 
 
-def build_manifest(release: str, cache: Path, python: str) -> dict:
+def _introspect_stubbed(wheel: Path, tmp: Path, python: str, release: str) -> tuple[dict, dict]:
+    """Import a binding wheel against generated stub libraries; return (data, stubs info)."""
+    unpacked = tmp / "wheel"
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(unpacked)
+    exts = sorted(unpacked.glob("*/tensorrt*.so"))
+    if len(exts) != 1:
+        raise RuntimeError(f"expected one extension .so in {wheel.name}, found {exts}")
+    ext = exts[0]
+    pkg = ext.parent.name  # tensorrt_bindings / tensorrt_rtx_bindings
+    top = pkg[: -len("_bindings")] if pkg.endswith("_bindings") else pkg
+    missing, symbols = plan_stubs(ext)
+    stub_dir = tmp / "stubs"
+    build_stubs(missing, symbols, stub_dir)
+    log(f"{release}: stubbed {missing} with {len(symbols)} symbols")
+    shim = tmp / "shim" / top
+    shim.mkdir(parents=True)
+    # Same body as the `tensorrt` / `tensorrt_rtx` meta package's __init__.py on PyPI.
+    (shim / "__init__.py").write_text(f"from {pkg} import *\nfrom {pkg} import __version__\n")
+    ld = os.pathsep.join(filter(None, [str(stub_dir), os.environ.get("LD_LIBRARY_PATH")]))
+    data = _run_introspect(
+        python,
+        top,
+        [str(tmp / "shim"), str(unpacked)],
+        [f"{top}_libs"],
+        {"LD_LIBRARY_PATH": ld},
+        tmp,
+    )
+    return data, {"libraries": missing, "symbols": symbols}
+
+
+def build_manifest(release: str, cache: Path, python: str, rtx_mode: str = "install") -> dict:
+    """rtx_mode: "install" imports the real, fully installed tensorrt_rtx (~96 MB download);
+    "stub" imports only its 1.2 MB binding wheel against stubs, like the TensorRT releases.
+    Both give the same manifest (checked for 1.7.1); RTX manifests never record `stubs`."""
     spec = RELEASES[release]
     dist, version = spec["dist"], spec["version"]
     with tempfile.TemporaryDirectory(prefix="trt_manifest_") as tmp_s:
@@ -540,35 +575,14 @@ def build_manifest(release: str, cache: Path, python: str) -> dict:
         if spec["kind"] == "bindings":
             wheel = download_wheel(dist, version, cache, python)
             log(f"{release}: {wheel.name} ({wheel.stat().st_size} bytes)")
-            unpacked = tmp / "wheel"
-            with zipfile.ZipFile(wheel) as zf:
-                zf.extractall(unpacked)
-            exts = sorted(unpacked.glob("*/tensorrt*.so"))
-            if len(exts) != 1:
-                raise RuntimeError(f"expected one extension .so in {wheel.name}, found {exts}")
-            ext = exts[0]
-            pkg = ext.parent.name  # tensorrt_bindings
-            missing, symbols = plan_stubs(ext)
-            stub_dir = tmp / "stubs"
-            build_stubs(missing, symbols, stub_dir)
-            log(f"{release}: stubbed {missing} with {len(symbols)} symbols")
-            shim = tmp / "shim" / "tensorrt"
-            shim.mkdir(parents=True)
-            # Same body as the `tensorrt` meta package's __init__.py on PyPI.
-            (shim / "__init__.py").write_text(
-                f"from {pkg} import *\nfrom {pkg} import __version__\n"
-            )
-            ld = os.pathsep.join(filter(None, [str(stub_dir), os.environ.get("LD_LIBRARY_PATH")]))
-            data = _run_introspect(
-                python,
-                "tensorrt",
-                [str(tmp / "shim"), str(unpacked)],
-                ["tensorrt_libs"],
-                {"LD_LIBRARY_PATH": ld},
-                tmp,
-            )
+            data, stubs = _introspect_stubbed(wheel, tmp, python, release)
             wheel_name = wheel.name
-            stubs = {"libraries": missing, "symbols": symbols}
+        elif rtx_mode == "stub":
+            wheel = download_wheel(f"{dist}-bindings", version, cache, python)
+            log(f"{release}: {wheel.name} ({wheel.stat().st_size} bytes), stub mode")
+            data, _ = _introspect_stubbed(wheel, tmp, python, release)
+            wheel_name = wheel.name
+            stubs = None
         else:
             target = install_rtx(dist, version, cache, python)
             data = _run_introspect(python, "tensorrt_rtx", [str(target)], [], {}, tmp)
@@ -590,8 +604,10 @@ def dump(manifest: dict) -> str:
     return json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=True) + "\n"
 
 
-def write_manifest(release: str, out_dir: Path, cache: Path, python: str) -> Path:
-    manifest = build_manifest(release, cache, python)
+def write_manifest(
+    release: str, out_dir: Path, cache: Path, python: str, rtx_mode: str = "install"
+) -> Path:
+    manifest = build_manifest(release, cache, python, rtx_mode)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / manifest_filename(release)
     path.write_text(dump(manifest))
@@ -618,6 +634,13 @@ def main(argv: list[str] | None = None) -> int:
         help="interpreter that downloads and imports the bindings (must match the "
         "wheel's cp tag; all wheels used here exist for cp311)",
     )
+    ap.add_argument(
+        "--rtx-mode",
+        choices=("install", "stub"),
+        default="install",
+        help="install: pip install the real tensorrt-rtx-cu13 (~96 MB) and import it; "
+        "stub: import only its binding wheel (1.2 MB) against stub libraries",
+    )
     ap.add_argument("--introspect", help=argparse.SUPPRESS)
     ap.add_argument("--introspect-out", help=argparse.SUPPRESS)
     ap.add_argument("--neutralise", action="append", default=[], help=argparse.SUPPRESS)
@@ -632,7 +655,7 @@ def main(argv: list[str] | None = None) -> int:
     if not releases:
         ap.error("give --release R or --all")
     for rel in releases:
-        write_manifest(rel, args.out, args.cache_dir, args.python)
+        write_manifest(rel, args.out, args.cache_dir, args.python, args.rtx_mode)
     return 0
 
 
