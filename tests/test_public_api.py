@@ -53,6 +53,8 @@ def test_import_without_tensorrt_or_cuda():
         "except trt_exec.errors.TensorRTNotFoundError as e:\n"
         "    print('OK', e)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PATH": ""})
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={"PATH": ""}
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("OK") and "pip install" in out.stdout

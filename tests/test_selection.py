@@ -21,8 +21,12 @@ versions = st.one_of(
         st.integers(0, 30),
     ),
 )
-requests = st.one_of(st.none(), st.sampled_from(["auto", "v2", "v3", "V3", " v2 ", ""]), st.text(max_size=5))
-env_values = st.one_of(st.none(), st.sampled_from(["auto", "v2", "v3", "", "AUTO"]), st.text(max_size=5))
+requests = st.one_of(
+    st.none(), st.sampled_from(["auto", "v2", "v3", "V3", " v2 ", ""]), st.text(max_size=5)
+)
+env_values = st.one_of(
+    st.none(), st.sampled_from(["auto", "v2", "v3", "", "AUTO"]), st.text(max_size=5)
+)
 
 
 @given(version=versions, requested=requests, env=env_values, flavor=st.sampled_from(FLAVORS))
@@ -42,9 +46,7 @@ def test_select_backend_is_total(version, requested, env, flavor):
         mp.undo()
 
 
-@given(
-    major=st.integers(0, 12), minor=st.integers(0, 9), flavor=st.sampled_from(FLAVORS)
-)
+@given(major=st.integers(0, 12), minor=st.integers(0, 9), flavor=st.sampled_from(FLAVORS))
 def test_auto_rule(major, minor, flavor):
     version = f"{major}.{minor}.0"
     import os

@@ -21,7 +21,13 @@ LOGGER = logging.getLogger("trt_exec.tensorrt")
 
 # ILogger.Severity values are the same in every release: INTERNAL_ERROR=0 ERROR=1 WARNING=2
 # INFO=3 VERBOSE=4.
-_LEVELS = {0: logging.CRITICAL, 1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO, 4: logging.DEBUG}
+_LEVELS = {
+    0: logging.CRITICAL,
+    1: logging.ERROR,
+    2: logging.WARNING,
+    3: logging.INFO,
+    4: logging.DEBUG,
+}
 
 _local = threading.local()
 _bridge_classes: weakref.WeakKeyDictionary[ModuleType, type] = weakref.WeakKeyDictionary()

@@ -13,7 +13,14 @@ from types import ModuleType
 
 from .errors import ConfigurationError, TensorRTNotFoundError
 
-__all__ = ["FLAVORS", "ENV_TENSORRT", "find_tensorrt", "module_flavor", "module_version", "is_simulated"]
+__all__ = [
+    "FLAVORS",
+    "ENV_TENSORRT",
+    "find_tensorrt",
+    "module_flavor",
+    "module_version",
+    "is_simulated",
+]
 
 FLAVORS = ("tensorrt", "tensorrt_rtx", "tensorrt_lean", "tensorrt_dispatch")
 ENV_TENSORRT = "TRT_EXEC_TENSORRT"
@@ -84,7 +91,9 @@ def find_tensorrt(tensorrt: ModuleType | str | None = None) -> ModuleType:
             return _import_flavor(name)
         except ModuleNotFoundError:
             continue
-    raise TensorRTNotFoundError(f"no TensorRT module found (tried {', '.join(FLAVORS)}); {_INSTALL_HINT}")
+    raise TensorRTNotFoundError(
+        f"no TensorRT module found (tried {', '.join(FLAVORS)}); {_INSTALL_HINT}"
+    )
 
 
 def module_flavor(trt: ModuleType) -> str:

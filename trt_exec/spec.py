@@ -14,7 +14,14 @@ import numpy as np
 
 from .errors import ProfileError, ShapeError
 
-__all__ = ["Shape", "ProfileShape", "TensorSpec", "check_shape", "admissible_profiles", "choose_profile"]
+__all__ = [
+    "Shape",
+    "ProfileShape",
+    "TensorSpec",
+    "check_shape",
+    "admissible_profiles",
+    "choose_profile",
+]
 
 Shape = tuple[int, ...]
 

@@ -33,7 +33,7 @@ def _allocator_class(trt: ModuleType) -> type:
             def __init__(self: Any, data_path: DataPath) -> None:
                 base.__init__(self)
                 self.data_path = data_path
-                self.shapes: dict[str, Shape] = {}
+                self.shapes = {}
 
             def reallocate_output(
                 self: Any, tensor_name: str, memory: int, size: int, alignment: int
