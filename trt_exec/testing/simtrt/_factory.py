@@ -1,0 +1,263 @@
+"""Builds one simulated ``tensorrt`` / ``tensorrt_rtx`` module per call, and its ``_sim`` control."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import types
+from typing import Any
+
+from . import _api
+from . import _releases as R
+from ._types import DATATYPE_EXTRA, DimsBase, make_enum
+from .devices import Device, HostDevice
+
+SIMULATED_VERSIONS: tuple[str, ...] = tuple(R.RELEASES)
+
+# Methods whose failure can be injected, and what they return on failure.
+_INJECTABLE = {
+    "execute_async_v3": False,
+    "execute_async_v2": False,
+    "execute_v2": False,
+    "set_input_shape": False,
+    "set_binding_shape": False,
+    "set_tensor_address": False,
+    "set_optimization_profile_async": False,
+    "deserialize_cuda_engine": None,
+    "build_serialized_network": None,
+    "create_execution_context": None,
+}
+
+
+class SimControl:
+    """``mod._sim``: the simulator's control panel (not part of the TensorRT API).
+
+    Attributes:
+        version: the version label given to ``simulated_tensorrt`` ("10.0.1", "rtx-1.7.1", ...).
+        flavor: "tensorrt" or "rtx".
+        device: where engines run (``HostDevice()`` by default; see ``devices.py``).
+        accesses: with ``record_access=True``, the set of ``(caller_module, owner, attribute)``
+            for every public attribute read on the module ("tensorrt" as owner), its classes and
+            their instances; otherwise an empty set that stays empty.
+        errors: every ERROR message logged by any simulated object, in order.
+    """
+
+    def __init__(self, rel: R.Release, record: bool) -> None:
+        self._rel = rel
+        self.version = rel.label
+        self.flavor = rel.flavor
+        self.device: Device = HostDevice()
+        self.accesses: set[tuple[str, str, str]] = set()
+        self.errors: list[str] = []
+        self.record_access = record
+        self._failures: dict[str, list[Any]] = {}
+        self._lock = threading.Lock()
+        self._classes: dict[str, Any] = {}
+        self._sev: dict[int, Any] = {}
+
+    def inject_failure(self, method: str, times: int = 1, message: str | None = None) -> None:
+        """Make the next ``times`` calls of ``method`` (on any object of this module) log an
+        ERROR (``message`` or a default) and return what TensorRT returns on failure (False, or
+        None for deserialize_cuda_engine / build_serialized_network / create_execution_context).
+        """
+        if method not in _INJECTABLE:
+            raise ValueError(f"method={method!r} cannot fail by injection; choose one of "
+                             f"{sorted(_INJECTABLE)}")
+        if times < 1:
+            raise ValueError(f"times={times!r} must be >= 1")
+        with self._lock:
+            entry = self._failures.setdefault(method, [0, None])
+            entry[0] += times
+            entry[1] = message
+
+    def clear_failures(self) -> None:
+        """Forget every pending injected failure."""
+        with self._lock:
+            self._failures.clear()
+
+    def use_null_device(self) -> None:
+        """Shortcut for ``self.device = NullDevice()`` (validate everything, compute nothing)."""
+        from .devices import NullDevice
+
+        self.device = NullDevice()
+
+    def _take(self, method: str, logger: Any) -> bool:
+        with self._lock:
+            entry = self._failures.get(method)
+            if not entry:
+                return False
+            entry[0] -= 1
+            message = entry[1]
+            if entry[0] <= 0:
+                del self._failures[method]
+        _api._log(self, logger, 1, message or f"Error Code 1: Cuda Runtime (injected failure of "
+                                              f"{method})")
+        return True
+
+
+class _SimMeta(type):
+    """Metaclass of every simulated class (class-level attribute reads are not recorded)."""
+
+
+def _owner(obj: Any) -> str:
+    return type.__getattribute__(obj, "_PUBLIC_NAME") if isinstance(obj, type) else \
+        type(obj)._PUBLIC_NAME
+
+
+def _recording_meta(ctl: SimControl) -> type:
+    accesses = ctl.accesses
+
+    class _RecordingMeta(_SimMeta):
+        def __getattribute__(cls, name: str) -> Any:
+            if name[0] != "_":
+                accesses.add((sys._getframe(1).f_globals.get("__name__", "?"),
+                              type.__getattribute__(cls, "_PUBLIC_NAME"), name))
+            return type.__getattribute__(cls, name)
+
+    return _RecordingMeta
+
+
+def _recording_getattribute(ctl: SimControl) -> Any:
+    accesses = ctl.accesses
+
+    def __getattribute__(self: Any, name: str) -> Any:
+        if name[0] != "_":
+            accesses.add((sys._getframe(1).f_globals.get("__name__", "?"),
+                          type(self)._PUBLIC_NAME, name))
+        return object.__getattribute__(self, name)
+
+    return __getattribute__
+
+
+def _trampoline_meta(base: type, module_name: str) -> type:
+    """pybind11 raises TypeError when a Python subclass skips the base ``__init__``."""
+
+    class _TrampolineMeta(base):  # type: ignore[valid-type,misc]
+        def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+            obj = super().__call__(*args, **kwargs)
+            if not obj.__dict__.get("_tramp_init"):
+                pub = type.__getattribute__(cls, "_PUBLIC_NAME")
+                raise TypeError(f"{module_name}.{module_name}.{pub}.__init__() must be called "
+                                f"when overriding __init__")
+            return obj
+
+    return _TrampolineMeta
+
+
+class SimulatedTensorRTModule(types.ModuleType):
+    """The module type of every simulated ``tensorrt`` / ``tensorrt_rtx`` module."""
+
+
+def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.ModuleType:
+    """Return a new, isolated simulated TensorRT module for ``version``.
+
+    ``version`` is one of :data:`SIMULATED_VERSIONS`. The module mirrors that release's Python
+    API: names the release lacks are absent. ``mod._sim`` is the :class:`SimControl`.
+    """
+    rel = R.RELEASES.get(version)
+    if rel is None:
+        raise ValueError(f"version={version!r} is not simulated; choose one of "
+                         f"{', '.join(SIMULATED_VERSIONS)}")
+    ctl = SimControl(rel, record_access)
+    modname = rel.module_name
+    meta: type = _recording_meta(ctl) if record_access else _SimMeta
+    tmeta = _trampoline_meta(meta, modname)
+    getattribute = _recording_getattribute(ctl) if record_access else None
+    C = ctl._classes
+
+    def finish(ns: dict[str, Any], public: str) -> dict[str, Any]:
+        ns["_PUBLIC_NAME"] = public
+        ns["_ctl"] = ctl
+        ns["_C"] = C
+        ns["__module__"] = modname
+        ns["__qualname__"] = public
+        if getattribute is not None:
+            ns["__getattribute__"] = getattribute
+        return ns
+
+    # Enums.
+    enums = R.enum_members(rel)
+    for ename, (members, arith) in enums.items():
+        extra = dict(DATATYPE_EXTRA) if ename == "DataType" else {}
+        C[ename] = make_enum(ename, members, arith, meta, finish(extra, ename))
+    sev = make_enum(
+        "Severity",
+        [("INTERNAL_ERROR", 0), ("ERROR", 1), ("WARNING", 2), ("INFO", 3), ("VERBOSE", 4)],
+        True,
+        meta,
+        finish({}, "ILogger.Severity"),
+    )
+    ctl._sev = {m.value: m for m in type.__getattribute__(sev, "__members__").values()}
+
+    C["Dims"] = meta("Dims", (DimsBase,), finish({"__slots__": ()}, "Dims"))
+
+    # Classes.
+    for impl in _api.IMPLS:
+        public = impl._PUBLIC
+        rule = _api.CLASS_RULES.get(public)
+        if rule is not None and not rule(rel):
+            continue
+        ns: dict[str, Any] = {}
+        for k, v in vars(impl).items():
+            if k in ("_RULES", "_PUBLIC", "_BASES", "__dict__", "__weakref__", "__doc__"):
+                continue
+            r = impl._RULES.get(k)
+            if r is not None and not r(rel):
+                continue
+            ns[k] = v
+        if public == "IExecutionContext":
+            ns["active_optimization_profile"] = _api.context_profile_property(rel)
+        ns["__doc__"] = impl.__doc__
+        bases: tuple[type, ...] = tuple(C[b] for b in getattr(impl, "_BASES", ()))
+        if not bases:
+            bases = (bytes,) if issubclass(impl, bytes) else (object,)
+        use_meta = tmeta if public in ("ILogger", "IOutputAllocator") else type(bases[0]) \
+            if bases[0] not in (object, bytes) else meta
+        C[public] = use_meta(public, bases, finish(ns, public))
+
+    ilogger = C["ILogger"]
+    type.__setattr__(ilogger, "Severity", sev)
+    for m in ctl._sev.values():
+        type.__setattr__(ilogger, m.name, m)
+
+    mod_cls = SimulatedTensorRTModule
+    if record_access:
+        accesses = ctl.accesses
+
+        def mod_getattribute(self: Any, name: str) -> Any:
+            if name[0] != "_":
+                accesses.add((sys._getframe(1).f_globals.get("__name__", "?"), "tensorrt",
+                              name))
+            return types.ModuleType.__getattribute__(self, name)
+
+        mod_cls = type("SimulatedTensorRTModule", (SimulatedTensorRTModule,),
+                       {"__getattribute__": mod_getattribute})
+    mod = mod_cls(modname, f"Simulated {modname} {rel.version} (trt_exec.testing)")
+    mod.__version__ = rel.version
+    mod.__trt_exec_simulated__ = True
+    mod._sim = ctl
+    for name, cls in C.items():
+        setattr(mod, name, cls)
+    mod.nptype = _nptype
+    mod.volume = _volume
+    return mod
+
+
+def _nptype(trt_type: Any) -> Any:
+    """``trt.nptype``: the numpy type of a DataType; TypeError for types numpy lacks."""
+    import numpy as np
+
+    from ._plan import NP_DTYPES
+
+    dt = NP_DTYPES.get(int(trt_type))
+    if dt is None:
+        raise TypeError("Could not resolve TensorRT datatype to an equivalent numpy datatype.")
+    return dt.type if dt != np.dtype(np.bool_) else np.bool_
+
+
+def _volume(iterable: Any) -> int:
+    """``trt.volume``: product of the dims (1 for an empty shape)."""
+    vol = 1
+    for d in iterable:
+        vol *= d
+    return vol

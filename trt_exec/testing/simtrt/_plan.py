@@ -1,0 +1,307 @@
+"""The simulated engine plan: a self-describing byte format and a tiny numpy graph evaluator.
+
+Format (little endian)::
+
+    b"SIMTRTv1" | u32 header_len | header (UTF-8 JSON) | u32 crc32(everything before)
+
+The header carries the flavor ("tensorrt"/"rtx") and the library version, so a plan built by one
+simulated release is refused by another, as real TensorRT refuses plans from other versions.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+MAGIC = b"SIMTRTv1"
+_U32 = struct.Struct("<I")
+
+# DataType value -> numpy dtype. Types numpy lacks (FP8, BF16, INT4, FP4, E8M0) are not
+# simulated: the builder refuses them with a logged error.
+NP_DTYPES: dict[int, np.dtype] = {
+    0: np.dtype(np.float32),
+    1: np.dtype(np.float16),
+    2: np.dtype(np.int8),
+    3: np.dtype(np.int32),
+    4: np.dtype(np.bool_),
+    5: np.dtype(np.uint8),
+    8: np.dtype(np.int64),
+}
+FLOAT_TYPES = {0, 1}
+INT_TYPES = {2, 3, 5, 8}
+BOOL = 4
+
+# ElementWiseOperation values.
+EW_NAMES = "SUM PROD MAX MIN SUB DIV POW FLOOR_DIV AND OR XOR EQUAL GREATER LESS".split()
+EW_BOOL_ONLY = {8, 9, 10}
+EW_COMPARE = {11, 12, 13}
+EW_FLOAT_ONLY = {6}
+UN_NAMES = (
+    "EXP LOG SQRT RECIP ABS NEG SIN COS TAN SINH COSH ASIN ACOS ATAN ASINH ACOSH ATANH CEIL "
+    "FLOOR ERF NOT SIGN ROUND ISINF ISNAN"
+).split()
+UN_ANY_NUMERIC = {4, 5, 21}  # ABS, NEG, SIGN also take integer types
+UN_BOOL_ONLY = {20}
+UN_TO_BOOL = {23, 24}
+
+
+class PlanError(Exception):
+    """Raised inside the simulator for an unreadable plan; the runtime turns it into a log line."""
+
+
+class ShapeMismatch(Exception):
+    """Raised when runtime input shapes do not broadcast."""
+
+
+def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if a.dtype.kind == "f":
+        return np.true_divide(a, b)
+    return np.trunc(np.true_divide(a, b)).astype(a.dtype)  # C++ integer division truncates
+
+
+EW_FUNCS: dict[int, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    0: np.add,
+    1: np.multiply,
+    2: np.maximum,
+    3: np.minimum,
+    4: np.subtract,
+    5: _div,
+    6: np.power,
+    7: np.floor_divide,
+    8: np.logical_and,
+    9: np.logical_or,
+    10: np.logical_xor,
+    11: np.equal,
+    12: np.greater,
+    13: np.less,
+}
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+UN_FUNCS: dict[int, Callable[[np.ndarray], np.ndarray]] = {
+    0: np.exp,
+    1: np.log,
+    2: np.sqrt,
+    3: np.reciprocal,
+    4: np.abs,
+    5: np.negative,
+    6: np.sin,
+    7: np.cos,
+    8: np.tan,
+    9: np.sinh,
+    10: np.cosh,
+    11: np.arcsin,
+    12: np.arccos,
+    13: np.arctan,
+    14: np.arcsinh,
+    15: np.arccosh,
+    16: np.arctanh,
+    17: np.ceil,
+    18: np.floor,
+    19: lambda a: _erf(a).astype(a.dtype),
+    20: np.logical_not,
+    21: np.sign,
+    22: np.rint,  # IUnaryLayer kROUND rounds half to even, like rint
+    23: np.isinf,
+    24: np.isnan,
+}
+
+
+def elementwise_out_dtype(op: int, a: int, b: int) -> int | None:
+    """Output DataType of an elementwise layer, or None when TensorRT rejects the types."""
+    if a != b:
+        return None
+    if op in EW_BOOL_ONLY:
+        return BOOL if a == BOOL else None
+    if a == BOOL:
+        return None
+    if op in EW_FLOAT_ONLY and a not in FLOAT_TYPES:
+        return None
+    return BOOL if op in EW_COMPARE else a
+
+
+def unary_out_dtype(op: int, a: int) -> int | None:
+    if op in UN_BOOL_ONLY:
+        return BOOL if a == BOOL else None
+    if a == BOOL:
+        return None
+    if op in UN_ANY_NUMERIC:
+        return a
+    if a not in FLOAT_TYPES:
+        return None
+    return BOOL if op in UN_TO_BOOL else a
+
+
+def broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    """TensorRT elementwise broadcast: equal rank; each dim equal or one of them 1 (-1 unknown)."""
+    if len(a) != len(b):
+        raise ShapeMismatch(f"rank mismatch {a} vs {b}")
+    out = []
+    for x, y in zip(a, b):
+        if x == y:
+            out.append(x)
+        elif x == 1:
+            out.append(y)
+        elif y == 1:
+            out.append(x)
+        elif x == -1 or y == -1:
+            out.append(-1)
+        else:
+            raise ShapeMismatch(f"dimensions {x} and {y} do not broadcast")
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Layer:
+    kind: str  # identity | elementwise | unary | non_zero | cast
+    name: str
+    inputs: tuple[str, ...]
+    output: str
+    op: int = -1
+    dtype: int = 0  # output DataType
+
+    def out_shape(self, shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+        if self.kind == "elementwise":
+            return broadcast(shapes[0], shapes[1])
+        if self.kind == "non_zero":
+            return (len(shapes[0]), -1)
+        return shapes[0]
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    dtype: int
+    shape: tuple[int, ...]  # build-time shape, -1 for dynamic or data-dependent dims
+
+
+@dataclass
+class Plan:
+    """Everything an engine knows. Immutable after deserialization by convention."""
+
+    flavor: str
+    version: str
+    name: str
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
+    layers: tuple[Layer, ...]
+    # profiles[k][input_name] = (min, opt, max)
+    profiles: tuple[dict[str, tuple[tuple[int, ...], ...]], ...]
+    compute_capabilities: tuple[int, ...] = ()
+    tensors: dict[str, TensorInfo] = field(default_factory=dict)
+    data_dependent: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        self.tensors = {t.name: t for t in self.inputs}
+        dd: set[str] = set()
+        for layer in self.layers:
+            if layer.kind == "non_zero" or any(i in dd for i in layer.inputs):
+                dd.add(layer.output)
+        self.data_dependent = frozenset(dd)
+        for t in self.outputs:
+            self.tensors[t.name] = t
+
+    # -- format ---------------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        header = {
+            "flavor": self.flavor,
+            "version": self.version,
+            "name": self.name,
+            "inputs": [[t.name, t.dtype, list(t.shape)] for t in self.inputs],
+            "outputs": [[t.name, t.dtype, list(t.shape)] for t in self.outputs],
+            "layers": [
+                [la.kind, la.name, list(la.inputs), la.output, la.op, la.dtype]
+                for la in self.layers
+            ],
+            "profiles": [
+                {k: [list(s) for s in v] for k, v in p.items()} for p in self.profiles
+            ],
+            "cc": list(self.compute_capabilities),
+        }
+        body = json.dumps(header, separators=(",", ":")).encode()
+        blob = MAGIC + _U32.pack(len(body)) + body
+        return blob + _U32.pack(zlib.crc32(blob))
+
+    @staticmethod
+    def peek_version(blob: bytes) -> tuple[str, str]:
+        """Return (flavor, version) of a well-formed plan; raise PlanError otherwise."""
+        header = _read_header(blob)
+        return str(header["flavor"]), str(header["version"])
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> Plan:
+        h = _read_header(blob)
+        try:
+            return cls(
+                flavor=h["flavor"],
+                version=h["version"],
+                name=h["name"],
+                inputs=tuple(TensorInfo(n, d, tuple(s)) for n, d, s in h["inputs"]),
+                outputs=tuple(TensorInfo(n, d, tuple(s)) for n, d, s in h["outputs"]),
+                layers=tuple(
+                    Layer(k, n, tuple(i), o, op, d) for k, n, i, o, op, d in h["layers"]
+                ),
+                profiles=tuple(
+                    {k: tuple(tuple(s) for s in v) for k, v in p.items()} for p in h["profiles"]
+                ),
+                compute_capabilities=tuple(h["cc"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PlanError(f"malformed plan header: {exc}") from None
+
+    # -- shapes and evaluation ------------------------------------------------------------
+    def infer(self, input_shapes: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+        """Shapes of every tensor from concrete input shapes; data-dependent dims are -1."""
+        shapes = dict(input_shapes)
+        for layer in self.layers:
+            shapes[layer.output] = layer.out_shape([shapes[i] for i in layer.inputs])
+        return shapes
+
+    def evaluate(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Run the graph with numpy; returns every output array (C-contiguous)."""
+        values = dict(arrays)
+        with np.errstate(all="ignore"):
+            for layer in self.layers:
+                args = [values[i] for i in layer.inputs]
+                values[layer.output] = _run_layer(layer, args)
+        return {t.name: values[t.name] for t in self.outputs}
+
+
+def _run_layer(layer: Layer, args: list[np.ndarray]) -> np.ndarray:
+    np_dtype = NP_DTYPES[layer.dtype]
+    if layer.kind == "identity" or layer.kind == "cast":
+        return np.ascontiguousarray(args[0].astype(np_dtype, copy=False))
+    if layer.kind == "elementwise":
+        return np.asarray(EW_FUNCS[layer.op](args[0], args[1])).astype(np_dtype, copy=False)
+    if layer.kind == "unary":
+        return np.asarray(UN_FUNCS[layer.op](args[0])).astype(np_dtype, copy=False)
+    if layer.kind == "non_zero":
+        return np.ascontiguousarray(np.stack(np.nonzero(args[0])).astype(np_dtype))
+    raise PlanError(f"unknown layer kind {layer.kind!r}")
+
+
+def _read_header(blob: bytes) -> dict[str, Any]:
+    if len(blob) < len(MAGIC) + 8 or blob[: len(MAGIC)] != MAGIC:
+        raise PlanError("Serialization assertion magicTagRead == kMAGIC_TAG failed.Magic tag does "
+                        "not match")
+    (n,) = _U32.unpack_from(blob, len(MAGIC))
+    end = len(MAGIC) + 4 + n
+    if len(blob) != end + 4:
+        raise PlanError(f"Serialization assertion size == expected failed.Plan size {len(blob)} "
+                        f"does not match the size {end + 4} in its header (truncated plan?)")
+    (crc,) = _U32.unpack_from(blob, end)
+    if zlib.crc32(blob[:end]) != crc:
+        raise PlanError("Serialization assertion checksum == expectedChecksum failed.Plan "
+                        "checksum does not match (corrupt plan)")
+    try:
+        header = json.loads(blob[len(MAGIC) + 4 : end])
+    except ValueError as exc:
+        raise PlanError(f"malformed plan header: {exc}") from None
+    if not isinstance(header, dict):
+        raise PlanError("malformed plan header")
+    return header

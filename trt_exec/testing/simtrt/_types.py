@@ -1,0 +1,180 @@
+"""Enums and Dims with the semantics of TensorRT's pybind11 types."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ._plan import NP_DTYPES
+
+
+class EnumBase:
+    """A pybind11 ``py::enum_`` member: ``.name``, ``.value``, ``int()``, hashable.
+
+    Members of a non-arithmetic enum equal only members of the same enum (pybind11's strict
+    comparison); those of an arithmetic enum (``py::arithmetic``) also equal ints and order.
+    """
+
+    __slots__ = ("name", "value")
+    _arith = False
+    __members__: dict[str, Any] = {}
+
+    def __new__(cls, value: int = 0) -> Any:
+        for m in cls._by_value.get(int(value), ()):  # type: ignore[attr-defined]
+            return m
+        raise ValueError(f"{value!r} is not a valid {cls.__name__}")
+
+    def __int__(self) -> int:
+        return self.value  # type: ignore[no-any-return]
+
+    __index__ = __int__
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is type(self):
+            return self.value == other.value  # type: ignore[attr-defined,no-any-return]
+        if self._arith and isinstance(other, int) and not isinstance(other, EnumBase):
+            return self.value == other  # type: ignore[no-any-return]
+        return False
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def _cmp(self, other: Any) -> int:
+        if not self._arith or not isinstance(other, (int, type(self))):
+            raise TypeError(f"'<' not supported between {type(self).__name__} and "
+                            f"{type(other).__name__}")
+        return int(other)
+
+    def __lt__(self, other: Any) -> bool:
+        return self.value < self._cmp(other)  # type: ignore[no-any-return]
+
+    def __le__(self, other: Any) -> bool:
+        return self.value <= self._cmp(other)  # type: ignore[no-any-return]
+
+    def __gt__(self, other: Any) -> bool:
+        return self.value > self._cmp(other)  # type: ignore[no-any-return]
+
+    def __ge__(self, other: Any) -> bool:
+        return self.value >= self._cmp(other)  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}.{self.name}: {self.value}>"
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}.{self.name}"
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.value,))
+
+
+def make_enum(
+    name: str, members: list[tuple[str, int]], arithmetic: bool, meta: type, extra: dict
+) -> type:
+    ns: dict[str, Any] = {"__slots__": (), "_arith": arithmetic, "__module__": "tensorrt"}
+    ns.update(extra)
+    cls = meta(name, (EnumBase,), ns)
+    by_value: dict[int, list[Any]] = {}
+    table: dict[str, Any] = {}
+    for mname, value in members:
+        m = object.__new__(cls)
+        object.__setattr__(m, "name", mname)
+        object.__setattr__(m, "value", value)
+        type.__setattr__(cls, mname, m)
+        by_value.setdefault(value, []).append(m)
+        table[mname] = m
+    type.__setattr__(cls, "_by_value", by_value)
+    type.__setattr__(cls, "__members__", table)
+    return cls
+
+
+def _dtype_itemsize(self: Any) -> int:
+    np_dtype = NP_DTYPES.get(self.value)
+    if np_dtype is not None:
+        return int(np_dtype.itemsize)
+    return {6: 1, 7: 2, 9: 1, 10: 1, 11: 1}.get(self.value, 1)  # FP8, BF16, INT4*, FP4*, E8M0
+
+
+DATATYPE_EXTRA = {"itemsize": property(_dtype_itemsize)}
+
+
+class DimsBase:
+    """``trt.Dims``: a sequence of ints with len/indexing/iteration, == to tuples/lists/Dims.
+
+    Not a tuple (``isinstance(d, tuple)`` is False, as for the real pybind11 class) and not
+    hashable. ``Dims`` with ``nbDims == -1`` (what TensorRT returns on error) raise ValueError on
+    ``len()``, as the real binding does.
+    """
+
+    __slots__ = ("_d",)
+    MAX_DIMS = 8
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, shape: Iterable[int] = ()) -> None:
+        d = tuple(int(x) for x in shape)
+        if len(d) > 8:
+            raise ValueError(f"Dims can have at most 8 dimensions, got {len(d)}")
+        self._d: tuple[int, ...] | None = d
+
+    def __len__(self) -> int:
+        if self._d is None:
+            raise ValueError("__len__() should return >= 0")
+        return len(self._d)
+
+    def __getitem__(self, i: int) -> int:
+        d = self._d or ()
+        if not isinstance(i, int):
+            raise TypeError("Dims indices must be integers")
+        if not -len(d) <= i < len(d):
+            raise IndexError(f"Out of bounds (index {i} in Dims of {len(d)})")
+        return d[i]
+
+    def __setitem__(self, i: int, v: int) -> None:
+        d = list(self._d or ())
+        if not -len(d) <= i < len(d):
+            raise IndexError(f"Out of bounds (index {i} in Dims of {len(d)})")
+        d[i] = int(v)
+        self._d = tuple(d)
+
+    def __iter__(self) -> Any:
+        if self._d is None:
+            raise ValueError("__len__() should return >= 0")
+        return iter(self._d)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DimsBase):
+            return self._d == other._d
+        if isinstance(other, (tuple, list)):
+            return self._d == tuple(other)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        r = self.__eq__(other)
+        return r if r is NotImplemented else not r
+
+    def __repr__(self) -> str:
+        if self._d is None:
+            return "(-1 dims)"
+        return "(" + ", ".join(map(str, self._d)) + ")"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self._d or (),))
+
+
+def as_shape(shape: Any) -> tuple[int, ...]:
+    """Shape argument (tuple/list/Dims/ndarray) -> tuple; TypeError like pybind on others."""
+    if isinstance(shape, DimsBase):
+        return shape._d or ()
+    if isinstance(shape, (tuple, list, np.ndarray)):
+        try:
+            return tuple(int(x) for x in shape)
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(f"incompatible function arguments: expected a shape (Dims, tuple or list of "
+                    f"int), got {shape!r}")
