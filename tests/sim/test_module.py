@@ -1,0 +1,156 @@
+"""The module object, the per-release surface, enums, Dims and loggers."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+from trt_exec.testing import SIMULATED_VERSIONS, simulated_tensorrt
+from trt_exec.testing.simtrt import SimulatedTensorRTModule
+
+from simhelpers import Harness, make_logger
+
+
+def test_versions_and_module_identity(version: str) -> None:
+    trt = simulated_tensorrt(version)
+    assert isinstance(trt, types.ModuleType) and isinstance(trt, SimulatedTensorRTModule)
+    assert trt.__trt_exec_simulated__ is True
+    if version.startswith("rtx-"):
+        assert (trt.__name__, trt.__version__) == ("tensorrt_rtx", "1.7.1")
+        assert trt._sim.flavor == "rtx"
+    else:
+        assert (trt.__name__, trt.__version__) == ("tensorrt", version)
+        assert trt._sim.flavor == "tensorrt"
+    assert trt._sim.version == version
+    other = simulated_tensorrt(version)
+    assert other is not trt and other._sim is not trt._sim
+    assert other.ICudaEngine is not trt.ICudaEngine
+
+
+def test_supported_versions_listed() -> None:
+    assert SIMULATED_VERSIONS == ("8.4.3", "8.6.1", "10.0.1", "10.16.1", "11.4.0", "rtx-1.7.1")
+    with pytest.raises(ValueError, match="10.0.1"):
+        simulated_tensorrt("9.9.9")
+
+
+# (attribute owner, attribute, releases that have it)
+SURFACE = [
+    ("ICudaEngine", "num_bindings", {"8.4.3", "8.6.1"}),
+    ("ICudaEngine", "get_binding_index", {"8.4.3", "8.6.1"}),
+    ("ICudaEngine", "binding_is_input", {"8.4.3", "8.6.1"}),
+    ("ICudaEngine", "get_profile_shape", {"8.4.3", "8.6.1"}),
+    ("ICudaEngine", "max_batch_size", {"8.4.3", "8.6.1"}),
+    ("ICudaEngine", "num_io_tensors", set(SIMULATED_VERSIONS) - {"8.4.3"}),
+    ("ICudaEngine", "get_tensor_profile_shape", set(SIMULATED_VERSIONS) - {"8.4.3"}),
+    ("ICudaEngine", "device_memory_size", {"8.4.3", "8.6.1", "10.0.1", "10.16.1"}),
+    ("ICudaEngine", "has_implicit_batch_dimension", {"8.4.3", "8.6.1", "10.0.1", "10.16.1"}),
+    ("ICudaEngine", "get_device_memory_size_for_profile", {"10.0.1", "10.16.1"}),
+    ("ICudaEngine", "device_memory_size_v2", {"10.16.1", "11.4.0", "rtx-1.7.1"}),
+    ("ICudaEngine", "create_execution_context_without_device_memory",
+     {"8.4.3", "8.6.1", "10.0.1", "10.16.1"}),
+    ("IExecutionContext", "execute_async_v2", {"8.4.3", "8.6.1"}),
+    ("IExecutionContext", "set_binding_shape", {"8.4.3", "8.6.1"}),
+    ("IExecutionContext", "execute_v2", set(SIMULATED_VERSIONS)),
+    ("IExecutionContext", "execute_async_v3", set(SIMULATED_VERSIONS) - {"8.4.3"}),
+    ("IExecutionContext", "set_input_shape", set(SIMULATED_VERSIONS) - {"8.4.3"}),
+    ("IExecutionContext", "set_device_memory", {"10.16.1", "11.4.0", "rtx-1.7.1"}),
+    ("IExecutionContext", "all_shape_inputs_specified",
+     {"8.4.3", "8.6.1", "10.0.1", "10.16.1"}),
+    ("tensorrt", "IOutputAllocator", set(SIMULATED_VERSIONS) - {"8.4.3"}),
+    ("tensorrt", "TensorIOMode", set(SIMULATED_VERSIONS) - {"8.4.3"}),
+    ("tensorrt", "ExecutionContextAllocationStrategy", {"10.0.1", "10.16.1", "11.4.0",
+                                                        "rtx-1.7.1"}),
+    ("tensorrt", "ComputeCapability", {"rtx-1.7.1"}),
+    ("IBuilderConfig", "set_compute_capability", {"rtx-1.7.1"}),
+    ("Builder", "build_engine", {"8.4.3", "8.6.1"}),
+    ("BuilderFlag", "FP16", {"8.4.3", "8.6.1", "10.0.1", "10.16.1"}),
+    ("BuilderFlag", "INT8", {"8.4.3", "8.6.1", "10.0.1", "10.16.1"}),
+    ("DataType", "INT64", {"10.0.1", "10.16.1", "11.4.0", "rtx-1.7.1"}),
+    ("DataType", "FP8", set(SIMULATED_VERSIONS) - {"8.4.3"}),
+    ("NetworkDefinitionCreationFlag", "EXPLICIT_BATCH", {"8.4.3", "8.6.1", "10.0.1",
+                                                         "10.16.1"}),
+    ("NetworkDefinitionCreationFlag", "STRONGLY_TYPED", {"10.0.1", "10.16.1", "11.4.0",
+                                                         "rtx-1.7.1"}),
+]
+
+
+@pytest.mark.parametrize(("owner", "attr", "have"), SURFACE,
+                         ids=[f"{o}.{a}" for o, a, _ in SURFACE])
+def test_surface_per_release(version: str, owner: str, attr: str, have: set[str]) -> None:
+    trt = simulated_tensorrt(version)
+    obj = trt if owner == "tensorrt" else getattr(trt, owner)
+    assert hasattr(obj, attr) == (version in have)
+
+
+def test_removed_attributes_absent_on_instances() -> None:
+    h = Harness("10.0.1")
+    ctx = h.engine.create_execution_context()
+    assert not hasattr(h.engine, "num_bindings")
+    assert not hasattr(ctx, "execute_async_v2")
+    with pytest.raises(AttributeError):
+        h.engine.get_binding_shape(0)
+    h11 = Harness("11.4.0")
+    assert not hasattr(h11.engine, "device_memory_size")
+    assert h11.engine.device_memory_size_v2 > 0
+
+
+def test_enum_semantics() -> None:
+    trt = simulated_tensorrt("10.0.1")
+    dt = trt.DataType
+    assert (int(dt.FLOAT), int(dt.HALF), int(dt.INT32), int(dt.BOOL), int(dt.INT64)) == \
+        (0, 1, 3, 4, 8)
+    assert dt.HALF.name == "HALF" and dt.HALF.value == 1
+    assert repr(dt.HALF) == "<DataType.HALF: 1>" and str(dt.HALF) == "DataType.HALF"
+    assert dt(3) is dt.INT32 and dt.INT32 == dt.INT32 and dt.INT32 != dt.FLOAT
+    assert dt.INT32 != 3  # pybind11 enums without py::arithmetic only equal their own members
+    assert trt.BuilderFlag.FP16 == 0  # arithmetic enum
+    assert {dt.FLOAT: 1}[dt.FLOAT] == 1
+    assert list(dt.__members__)[:5] == ["FLOAT", "HALF", "INT8", "INT32", "BOOL"]
+    assert dt.HALF.itemsize == 2 and dt.BOOL.itemsize == 1
+    assert trt.ElementWiseOperation.LESS.value == 13 and trt.UnaryOperation.NOT.value == 20
+    assert trt.Logger.ERROR == trt.ILogger.Severity.ERROR and int(trt.Logger.VERBOSE) == 4
+    assert not hasattr(simulated_tensorrt("8.4.3").DataType, "UINT8")
+    assert trt.nptype(dt.HALF).__name__ == "float16"
+    with pytest.raises(TypeError):
+        trt.nptype(dt.BF16)
+
+
+def test_dims() -> None:
+    trt = simulated_tensorrt("10.16.1")
+    d = trt.Dims([2, -1, 3])
+    assert len(d) == 3 and d[1] == -1 and list(d) == [2, -1, 3]
+    assert d == (2, -1, 3) and d == [2, -1, 3] and d != (2, 3) and d == trt.Dims((2, -1, 3))
+    assert not isinstance(d, tuple)
+    assert repr(d) == "(2, -1, 3)"
+    with pytest.raises(IndexError):
+        d[3]
+    with pytest.raises(TypeError):
+        hash(d)
+
+
+def test_logger_prints_at_or_above_min_severity(capsys: pytest.CaptureFixture[str]) -> None:
+    trt = simulated_tensorrt("8.6.1")
+    logger = trt.Logger(trt.Logger.WARNING)
+    logger.log(trt.Logger.INFO, "quiet")
+    logger.log(trt.Logger.ERROR, "loud")
+    err = capsys.readouterr().err
+    assert "loud" in err and "[TRT] [E]" in err and "quiet" not in err
+    assert logger.min_severity == trt.Logger.WARNING
+
+
+def test_ilogger_subclass_must_call_base_init() -> None:
+    trt = simulated_tensorrt("10.0.1")
+
+    class Bad(trt.ILogger):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            pass
+
+        def log(self, severity: object, msg: str) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="must be called when overriding __init__"):
+        Bad()
+    assert make_logger(trt).records == []
+    with pytest.raises(TypeError):
+        trt.Runtime(object())

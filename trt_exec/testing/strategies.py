@@ -1,0 +1,213 @@
+"""Hypothesis strategies for tiny TensorRT networks, shapes and input data.
+
+This is the only module of ``trt_exec.testing`` that imports hypothesis.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from .network import InputSpec, NetworkSpec, OpSpec, Shape
+
+__all__ = ["networks", "shapes_in_profile", "shapes_outside_profiles", "input_arrays"]
+
+_FLOATS = ("float32", "float16")
+_NUMERIC_EW = ("SUM", "PROD", "SUB", "MAX", "MIN")
+_BOOL_EW = ("AND", "OR", "XOR")
+_COMPARE = ("GREATER", "LESS", "EQUAL")
+
+
+def _unary_ops(dtype: str, on_input: bool) -> tuple[str, ...]:
+    if dtype == "bool":
+        return ("NOT",)
+    if dtype in _FLOATS and on_input:
+        return ("ABS", "NEG", "EXP")  # EXP only of inputs, so float16 never overflows
+    return ("ABS", "NEG")
+
+
+@st.composite
+def networks(
+    draw: Any,
+    min_inputs: int = 1,
+    max_inputs: int = 6,
+    min_outputs: int = 1,
+    max_outputs: int = 6,
+    max_profiles: int = 4,
+    dtypes: Sequence[Any] = (np.float32, np.float16, np.int32, np.bool_),
+    allow_data_dependent: bool = False,
+) -> NetworkSpec:
+    """Random valid :class:`NetworkSpec` s.
+
+    All inputs share one rank and one template of dims; each dim is static or dynamic, and an
+    input may hold a static 1 where the template has another size (broadcast). Every input feeds
+    at least one op, and every op's output is a network output (no dead layers). Ops fit each
+    dtype (bool: NOT/AND/OR/XOR; numbers: ABS/NEG/SUM/PROD/SUB/MAX/MIN/comparisons; floats also
+    EXP of an input). With ``allow_data_dependent``, some outputs are ``non_zero`` of an input.
+    """
+    if not 1 <= min_inputs <= max_inputs or not 1 <= min_outputs <= max_outputs:
+        raise ValueError(f"need 1 <= {min_inputs=} <= {max_inputs=} and "
+                         f"1 <= {min_outputs=} <= {max_outputs=}")
+    if min_inputs > 2 * max_outputs:
+        raise ValueError(f"{min_inputs=} inputs cannot all be used by {max_outputs=} ops")
+    names_dt = [np.dtype(d).name for d in dtypes]
+    n_in = draw(st.integers(min_inputs, min(max_inputs, 2 * max_outputs)))
+    n_out = draw(st.integers(max(min_outputs, math.ceil(n_in / 2)), max_outputs))
+    rank = draw(st.integers(1, 3))
+    template = [draw(st.sampled_from((-1, 1, 2, 3))) for _ in range(rank)]
+    n_prof = draw(st.integers(1, max_profiles))
+    bounds = []
+    for _ in range(n_prof):
+        per_dim = []
+        for d in template:
+            if d == -1:
+                lo = draw(st.integers(1, 3))
+                opt = draw(st.integers(lo, lo + 2))
+                hi = draw(st.integers(opt, opt + 3))
+                per_dim.append((lo, opt, hi))
+            else:
+                per_dim.append((d, d, d))
+        bounds.append(per_dim)
+    in_shapes = []
+    for _ in range(n_in):
+        in_shapes.append(tuple(1 if draw(st.integers(0, 4)) == 0 else d for d in template))
+
+    in_names = [f"in{i}" for i in range(n_in)]
+    dtype_of: dict[str, str] = {}
+    reusable: list[str] = []  # tensors that later ops may consume
+    uncovered = list(in_names)
+    ops: list[OpSpec] = []
+    for j in range(n_out):
+        out = f"out{j}"
+        left_after = n_out - j - 1
+        first = uncovered.pop(0) if uncovered else draw(st.sampled_from(in_names + reusable))
+        if first not in dtype_of:
+            dtype_of[first] = draw(st.sampled_from(names_dt))
+        dt = dtype_of[first]
+        must_pair = len(uncovered) > 2 * left_after
+        if must_pair:
+            second = uncovered.pop(0)
+            dtype_of[second] = dt
+        else:
+            same = [t for t in in_names + reusable if dtype_of.get(t) == dt and t != first]
+            second = draw(st.sampled_from(same)) if same and draw(st.booleans()) else None
+        if second is None and allow_data_dependent and first in in_names and \
+                draw(st.integers(0, 3)) == 0:
+            ops.append(OpSpec("non_zero", (first,), out))
+            continue
+        if second is None:
+            kind = draw(st.sampled_from(("identity", "unary", "unary")))
+            if kind == "identity":
+                ops.append(OpSpec("identity", (first,), out))
+            else:
+                op = draw(st.sampled_from(_unary_ops(dt, first in in_names)))
+                ops.append(OpSpec("unary", (first,), out, op))
+                if op == "EXP":
+                    dtype_of[out] = dt
+                    continue
+            dtype_of[out] = dt
+        else:
+            if dt == "bool":
+                op = draw(st.sampled_from(_BOOL_EW))
+            else:
+                op = draw(st.sampled_from(_NUMERIC_EW + _COMPARE))
+            ops.append(OpSpec("elementwise", (first, second), out, op))
+            dtype_of[out] = "bool" if op in _COMPARE else dt
+        reusable.append(out)
+    inputs = tuple(
+        InputSpec(n, dtype_of.get(n, names_dt[0]), s) for n, s in zip(in_names, in_shapes)
+    )
+    profiles = tuple(
+        tuple(
+            tuple(
+                tuple(b[sel] if d == -1 else d for d, b in zip(s, bounds[k]))
+                for sel in range(3)
+            )
+            for s in in_shapes
+        )
+        for k in range(n_prof)
+    )
+    return NetworkSpec(inputs, tuple(ops), tuple(o.output for o in ops), profiles)  # type: ignore[arg-type]
+
+
+def _shared_bounds(spec: NetworkSpec, k: int) -> list[tuple[int, int] | None]:
+    """Per dim index: the [lo, hi] every dynamic input allows in profile k (None if none)."""
+    rank = len(spec.inputs[0].shape)
+    out: list[tuple[int, int] | None] = []
+    for i in range(rank):
+        lo, hi, any_dyn = 1, 1 << 30, False
+        for inp, (mn, _, mx) in zip(spec.inputs, spec.profiles[k]):
+            if len(inp.shape) == rank and inp.shape[i] == -1:
+                any_dyn = True
+                lo, hi = max(lo, mn[i]), min(hi, mx[i])
+        out.append((lo, hi) if any_dyn and lo <= hi else None)
+    return out
+
+
+@st.composite
+def shapes_in_profile(draw: Any, spec: NetworkSpec, profile: int) -> dict[str, Shape]:
+    """Concrete input shapes inside profile ``profile``; a dynamic dim index takes one value
+    shared by all inputs (so elementwise ops broadcast)."""
+    shared = _shared_bounds(spec, profile)
+    values = [draw(st.integers(*b)) if b else None for b in shared]
+    out = {}
+    for inp, (mn, _, mx) in zip(spec.inputs, spec.profiles[profile]):
+        dims = []
+        for i, d in enumerate(inp.shape):
+            if d != -1:
+                dims.append(d)
+            elif i < len(values) and values[i] is not None:
+                dims.append(values[i])
+            else:
+                dims.append(draw(st.integers(mn[i], mx[i])))
+        out[inp.name] = tuple(dims)
+    return out
+
+
+@st.composite
+def shapes_outside_profiles(draw: Any, spec: NetworkSpec) -> tuple[str, Shape]:
+    """``(input_name, shape)`` with a shape no profile accepts for that input: a dynamic dim
+    beyond every profile's max (or below every min), or a static dim changed."""
+    idx = draw(st.integers(0, len(spec.inputs) - 1))
+    inp = spec.inputs[idx]
+    base = list(spec.profiles[0][idx][1])  # opt of profile 0
+    dyn = [i for i, d in enumerate(inp.shape) if d == -1]
+    if dyn:
+        i = draw(st.sampled_from(dyn))
+        hi = max(p[idx][2][i] for p in spec.profiles)
+        lo = min(p[idx][0][i] for p in spec.profiles)
+        choices = [hi + draw(st.integers(1, 3))]
+        if lo > 1:
+            choices.append(draw(st.integers(1, lo - 1)))
+        base[i] = draw(st.sampled_from(choices))
+    else:
+        if not inp.shape:
+            raise ValueError(f"input {inp.name} is a scalar; no shape lies outside its profile")
+        i = draw(st.integers(0, len(inp.shape) - 1))
+        base[i] = inp.shape[i] + draw(st.integers(1, 3))
+    return inp.name, tuple(base)
+
+
+def _array(rng: np.random.Generator, dtype: str, shape: Shape) -> np.ndarray:
+    if dtype == "bool":
+        return rng.integers(0, 2, size=shape).astype(np.bool_)
+    if dtype in _FLOATS:
+        # Multiples of 0.5 in [-4, 4]: exact in float16; EXP(4) and products stay finite.
+        return (rng.integers(-8, 9, size=shape) / 2).astype(dtype)
+    return rng.integers(-10, 11, size=shape).astype(dtype)
+
+
+def input_arrays(spec: NetworkSpec, shapes: dict[str, Shape]) -> st.SearchStrategy[
+        dict[str, np.ndarray]]:
+    """C-contiguous input arrays of the given shapes with small exact values (see ``_array``)."""
+
+    def make(seed: int) -> dict[str, np.ndarray]:
+        rng = np.random.default_rng(seed)
+        return {i.name: np.ascontiguousarray(_array(rng, i.dtype, shapes[i.name]))
+                for i in spec.inputs}
+
+    return st.integers(0, 2**32 - 1).map(make)
