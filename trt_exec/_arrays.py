@@ -27,6 +27,8 @@ class DeviceArray:
     strides: tuple[int, ...] | None  # in bytes; None means C-contiguous
     device: int | None  # CUDA ordinal when known
     owner: Any  # keeps the caller's object alive for as long as the view is used
+    stream: int | None = None  # CAI v3 producer stream: the consumer waits on it before reading
+    readonly: bool = False
 
     @property
     def c_contiguous(self) -> bool:
@@ -44,6 +46,7 @@ def _from_cai(obj: Any) -> DeviceArray:
     cai = obj.__cuda_array_interface__
     shape = tuple(int(d) for d in cai["shape"])
     strides = cai.get("strides")
+    stream = cai.get("stream")
     return DeviceArray(
         ptr=int(cai["data"][0]),
         shape=shape,
@@ -51,11 +54,16 @@ def _from_cai(obj: Any) -> DeviceArray:
         strides=tuple(int(s) for s in strides) if strides is not None else None,
         device=None,
         owner=obj,
+        stream=int(stream) if stream is not None else None,
+        readonly=bool(cai["data"][1]),
     )
 
 
-def as_array(name: str, obj: Any) -> np.ndarray | DeviceArray:
-    """Return a numpy array (host memory) or a :class:`DeviceArray` view for ``obj``."""
+def as_array(name: str, obj: Any, role: str = "input") -> np.ndarray | DeviceArray:
+    """Return a numpy array (host memory) or a :class:`DeviceArray` view for ``obj``.
+
+    ``role`` ("input" or "output") only words the error messages.
+    """
     if isinstance(obj, np.ndarray):
         return obj
     if hasattr(obj, "__cuda_array_interface__"):
@@ -69,7 +77,7 @@ def as_array(name: str, obj: Any) -> np.ndarray | DeviceArray:
 
             return dlpack_device_array(obj, int(dev_id))
         raise ArrayError(
-            f"input {name!r}: DLPack device type {int(dev_type)} is neither CPU nor CUDA; pass a "
+            f"{role} {name!r}: DLPack device type {int(dev_type)} is neither CPU nor CUDA; pass a "
             "numpy array or a CUDA array"
         )
     if hasattr(obj, "__array_interface__") or hasattr(obj, "__array__"):

@@ -19,20 +19,40 @@ __all__ = ["DataPath", "HostDataPath"]
 
 
 class DataPath(Protocol):
-    """The memory operations an executor needs; one instance per executor (or pool slot)."""
+    """The memory operations an executor needs; one instance per executor (or pool slot).
+
+    One call goes: :meth:`begin` on the call's stream; :meth:`input_address` per input, then
+    :meth:`inputs_ready`; an address per output (:meth:`output_address` for owned buffers,
+    :meth:`output_array_address` for caller arrays, :meth:`allocate` from an IOutputAllocator);
+    the enqueue; :meth:`download` per host-bound output; :meth:`finish`; and, for synchronous
+    calls, :meth:`synchronize` then :meth:`fetch` / :meth:`fetch_into`.
+    """
 
     kind: str  # "host" or "cuda"
-    stream: int  # the stream handle passed to TensorRT's enqueue
+    stream: int  # the data path's own stream handle, used when the caller passes none
+    device: int | None  # CUDA ordinal, None in host mode
 
-    def input_address(self, name: str, array: np.ndarray | DeviceArray) -> int: ...
+    def begin(self, stream: int) -> None: ...
+
+    def input_address(self, name: str, array: np.ndarray | DeviceArray, stream: int) -> int: ...
+
+    def inputs_ready(self, stream: int) -> None: ...
 
     def output_address(self, name: str, nbytes: int) -> int: ...
 
-    def fetch(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray: ...
+    def output_array_address(self, name: str, array: np.ndarray | DeviceArray) -> int | None: ...
 
     def allocate(self, name: str, nbytes: int) -> int: ...
 
-    def synchronize(self) -> None: ...
+    def download(self, name: str, nbytes: int, stream: int) -> None: ...
+
+    def fetch(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray: ...
+
+    def fetch_into(self, name: str, array: np.ndarray) -> None: ...
+
+    def finish(self, stream: int) -> Any: ...
+
+    def synchronize(self, stream: int | None = None) -> None: ...
 
     def close(self) -> None: ...
 
@@ -47,12 +67,19 @@ class HostDataPath:
 
     kind = "host"
     stream = 0
+    device = None
 
     def __init__(self) -> None:
         self._outputs: dict[str, np.ndarray] = {}
         self._inputs: dict[str, Any] = {}
 
-    def input_address(self, name: str, array: np.ndarray | DeviceArray) -> int:
+    def begin(self, stream: int) -> None:
+        return None
+
+    def inputs_ready(self, stream: int) -> None:
+        return None
+
+    def input_address(self, name: str, array: np.ndarray | DeviceArray, stream: int = 0) -> int:
         if isinstance(array, DeviceArray):
             raise ArrayError(
                 f"input {name!r}: a CUDA device array was passed, but this executor runs on the "
@@ -71,11 +98,48 @@ class HostDataPath:
     def output_address(self, name: str, nbytes: int) -> int:
         return self.allocate(name, nbytes)
 
+    def output_array_address(self, name: str, array: np.ndarray | DeviceArray) -> int | None:
+        if isinstance(array, DeviceArray):
+            raise ArrayError(
+                f"output {name!r}: a CUDA device array was passed, but this executor runs on the "
+                "simulated TensorRT in host mode; pass a numpy array, or use the simulator's GPU mode"
+            )
+        if array.nbytes == 0:
+            return self.allocate(name + "#out", 1)
+        return int(array.ctypes.data)  # written in place
+
+    def async_output(
+        self, builder: Any, name: str, shape: tuple[int, ...], dtype: np.dtype, stream: int
+    ) -> tuple[int, np.ndarray]:
+        """A fresh array for one infer_async output (host mode computes synchronously)."""
+        arr = np.empty(shape, dtype)
+        return (int(arr.ctypes.data) if arr.nbytes else self.allocate(name + "#out", 1)), arr
+
+    def async_copy_output(
+        self, builder: Any, name: str, shape: tuple[int, ...], dtype: np.dtype, stream: int
+    ) -> np.ndarray:
+        return self.fetch(name, shape, dtype)
+
+    def result_builder(self) -> Any:
+        from ._cuda import ResultBuilder  # pure: imports no CUDA
+
+        return ResultBuilder(None, None)
+
+    def download(self, name: str, nbytes: int, stream: int) -> None:
+        return None
+
+    def finish(self, stream: int) -> None:
+        return None
+
     def fetch(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         n = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         return self._outputs[name][:n].view(dtype).reshape(shape).copy()
 
-    def synchronize(self) -> None:
+    def fetch_into(self, name: str, array: np.ndarray) -> None:
+        if array.nbytes:
+            array.reshape(-1).view(np.uint8)[...] = self._outputs[name][: array.nbytes]
+
+    def synchronize(self, stream: int | None = None) -> None:
         return None
 
     def close(self) -> None:

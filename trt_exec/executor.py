@@ -29,7 +29,14 @@ import numpy as np
 from . import _trtlog
 from ._arrays import DeviceArray, as_array, check_array
 from ._memory import DataPath
-from .errors import BindingError, ClosedError, ExecutionError
+from .errors import (
+    ArrayError,
+    BindingError,
+    ClosedError,
+    CudaUnavailableError,
+    ExecutionError,
+    ShapeError,
+)
 from .spec import Shape, TensorSpec, check_profile_index, check_shape, choose_profile
 
 __all__ = ["Executor", "BaseExecutor"]
@@ -63,8 +70,21 @@ class Executor(Protocol):
     ) -> dict[str, Shape]: ...
 
     def infer(
-        self, inputs: Mapping[str, Any], *, profile: int | None = None
-    ) -> dict[str, np.ndarray]: ...
+        self,
+        inputs: Mapping[str, Any],
+        *,
+        profile: int | None = None,
+        outputs: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]: ...
+
+    def infer_async(
+        self,
+        inputs: Mapping[str, Any],
+        *,
+        stream: Any = None,
+        profile: int | None = None,
+        outputs: Mapping[str, Any] | None = None,
+    ) -> Any: ...
 
     def execute(self, addresses: Mapping[str, int], stream: int) -> None: ...
 
@@ -150,6 +170,8 @@ class BaseExecutor:
         self._shape_key: tuple[Any, ...] | None = None
         self._out_shapes: dict[str, Shape] = {}
         self._bound: dict[str, int] = {}
+        self._graphs = False
+        self._device_memory_size = _device_memory_size(engine)
         self._open_context()
 
     # --- what backends implement -------------------------------------------------------------
@@ -256,6 +278,7 @@ class BaseExecutor:
                 self._pinned = None
                 return
             k = check_profile_index(profile, self._num_profiles)
+            self._dp.begin(self._dp.stream)
             self._activate(k)
             self._pinned = k
 
@@ -282,46 +305,172 @@ class BaseExecutor:
         checked = self._check_shapes(shapes)
         with self._lock:
             self._check_open()
+            self._dp.begin(self._dp.stream)
             self._apply_shapes(self._choose(checked, profile), checked)
             return dict(self._out_shapes)
 
     def infer(
-        self, inputs: Mapping[str, Any], *, profile: int | None = None
-    ) -> dict[str, np.ndarray]:
-        """Run the engine synchronously: arrays in by name, numpy arrays out by name.
+        self,
+        inputs: Mapping[str, Any],
+        *,
+        profile: int | None = None,
+        outputs: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Run the engine synchronously: arrays in by name, arrays out by name.
+
+        Inputs may be numpy arrays (uploaded through pinned staging) or device arrays with
+        ``__cuda_array_interface__`` / ``__dlpack__`` (torch, cupy, cuda.core; used in place).
+        Outputs are new numpy arrays, except those named in ``outputs``: caller arrays (numpy or
+        device) of exactly the output's dtype and shape, C-contiguous and writable, which are
+        written in place and returned as given. One synchronize per call.
 
         The profile is ``profile`` if given, else the one fixed by :meth:`set_profile`, else the
         best fit for the input shapes. Arrays must have the engine's dtype and be C-contiguous;
-        nothing is converted silently.
+        nothing is converted or copied silently.
         """
         arrays = self._check_inputs(inputs)
-        shapes = {name: arr.shape for name, arr in arrays.items()}
+        provided = self._check_outputs(outputs)
         with self._lock:
             self._check_open()
-            self._apply_shapes(self._choose(shapes, profile), shapes)
             dp = self._dp
-            for name, arr in arrays.items():
-                self._bind_checked(name, dp.input_address(name, arr))
-            dynamic = []
+            stream = dp.stream
+            staged, shapes = self._enqueue_call(arrays, provided, profile, stream, None)
+            dp.synchronize(stream)
+            result: dict[str, Any] = {}
             for name, spec in self._outputs.items():
-                shape = self._out_shapes[name]
-                if any(d < 0 for d in shape):
-                    dynamic.append(name)
-                    continue
-                self._bind_checked(name, dp.output_address(name, spec.nbytes(shape)))
-            for name in dynamic:
-                if not self._bind_allocator(name):
-                    raise ExecutionError(f"TensorRT refused an output allocator for {name!r}")
-            self._run(dp.stream)
-            dp.synchronize()
-            return {
-                name: dp.fetch(
-                    name,
-                    self._allocated_shape(name) if name in dynamic else self._out_shapes[name],
-                    spec.dtype,
+                if name in provided:
+                    obj, arr = provided[name]
+                    if name in staged:
+                        dp.fetch_into(name, arr)
+                    result[name] = obj
+                else:
+                    result[name] = dp.fetch(name, shapes[name], spec.dtype)
+            return result
+
+    def infer_async(
+        self,
+        inputs: Mapping[str, Any],
+        *,
+        stream: Any = None,
+        profile: int | None = None,
+        outputs: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Enqueue the engine on ``stream`` and return at once: no host synchronization.
+
+        ``stream`` is a CUDA stream (an int handle, torch/cupy/cuda.core stream) or None for the
+        executor's own. Everything - uploads of numpy inputs, the profile switch, the enqueue -
+        is ordered on it, after the work the caller already put there, and after this executor's
+        previous call when that ran on another stream (one execution context never runs on two
+        streams at once). Returns an :class:`~trt_exec._cuda.AsyncResult`: ``result.outputs``
+        holds a :class:`~trt_exec._cuda.DeviceTensor` per output in per-call device memory (or
+        the caller's device array from ``outputs``), and ``result.event`` is recorded after the
+        work. Caller outputs must be device arrays here (a numpy output needs :meth:`infer`).
+        In host mode (simulated TensorRT on the CPU) the work is done on return and outputs are
+        numpy arrays.
+        """
+        arrays = self._check_inputs(inputs)
+        provided = self._check_outputs(outputs)
+        handle: int | None = None
+        if stream is not None:
+            from ._cuda import stream_handle
+
+            handle = stream_handle(stream)
+        with self._lock:
+            self._check_open()
+            dp = self._dp
+            if handle is None:
+                handle = dp.stream
+            builder = dp.result_builder()  # type: ignore[attr-defined]
+            try:
+                self._enqueue_call(arrays, provided, profile, handle, builder)
+                for name, (obj, _) in provided.items():
+                    builder.outputs[name] = obj
+                ordered = {name: builder.outputs[name] for name in self._outputs}
+                builder.outputs.clear()
+                builder.outputs.update(ordered)
+                return builder.seal(handle)
+            except BaseException:
+                builder.abandon()
+                raise
+
+    def _enqueue_call(
+        self,
+        arrays: Mapping[str, np.ndarray | DeviceArray],
+        provided: Mapping[str, tuple[Any, np.ndarray | DeviceArray]],
+        profile: int | None,
+        stream: int,
+        builder: Any,
+    ) -> tuple[set[str], dict[str, Shape]]:
+        """Bind, enqueue and (for host-bound outputs) download; the caller holds the lock.
+
+        ``builder`` collects per-call outputs for infer_async (None for infer). Returns the
+        outputs downloaded to host staging and every output's final shape.
+        """
+        dp = self._dp
+        dp.begin(stream)
+        shapes = {name: arr.shape for name, arr in arrays.items()}
+        self._apply_shapes(self._choose(shapes, profile), shapes, stream)
+        for name, arr in arrays.items():
+            self._bind_checked(name, dp.input_address(name, arr, stream))
+        dp.inputs_ready(stream)
+        dynamic: list[str] = []
+        staged: set[str] = set()
+        for name, spec in self._outputs.items():
+            shape = self._out_shapes[name]
+            if any(d < 0 for d in shape):
+                if name in provided:
+                    raise ArrayError(
+                        f"output {name!r} has a data-dependent shape {shape!r}, known only after "
+                        "the run, so it cannot be written into a caller array; leave it out of "
+                        "outputs="
+                    )
+                dynamic.append(name)
+                continue
+            if name in provided:
+                obj, arr = provided[name]
+                if tuple(arr.shape) != shape:
+                    raise ShapeError(
+                        f"output {name!r}: the array has shape {tuple(arr.shape)!r}, but these "
+                        f"inputs produce {shape!r}; allocate it with that shape (prepare() "
+                        "returns every output's shape)"
+                    )
+                addr = dp.output_array_address(name, arr)
+                if addr is None:
+                    if builder is not None:
+                        raise ArrayError(
+                            f"output {name!r}: infer_async writes device memory, but a host "
+                            f"{type(obj).__name__} was passed; pass a CUDA array, or use "
+                            "infer() for numpy outputs"
+                        )
+                    addr = dp.output_address(name, spec.nbytes(shape))
+                    staged.add(name)
+            elif builder is not None:
+                addr, value = dp.async_output(  # type: ignore[attr-defined]
+                    builder, name, shape, spec.dtype, stream
                 )
-                for name, spec in self._outputs.items()
-            }
+                builder.outputs[name] = value
+            else:
+                addr = dp.output_address(name, spec.nbytes(shape))
+                staged.add(name)
+            self._bind_checked(name, addr)
+        for name in dynamic:
+            if not self._bind_allocator(name):
+                raise ExecutionError(f"TensorRT refused an output allocator for {name!r}")
+        self._run(stream, graphable=not dynamic)
+        final = dict(self._out_shapes)
+        for name in dynamic:
+            final[name] = self._allocated_shape(name)
+            if builder is not None:
+                builder.outputs[name] = dp.async_copy_output(  # type: ignore[attr-defined]
+                    builder, name, final[name], self._outputs[name].dtype, stream
+                )
+            else:
+                staged.add(name)
+        if builder is None:
+            for name in staged:
+                dp.download(name, self._outputs[name].nbytes(final[name]), stream)
+        dp.finish(stream)
+        return staged, final
 
     def execute(self, addresses: Mapping[str, int], stream: int) -> None:
         """Enqueue the engine on ``stream`` with caller-owned buffers; no allocation, no sync.
@@ -338,9 +487,67 @@ class BaseExecutor:
             )
         with self._lock:
             self._check_open()
+            self._dp.begin(int(stream))
             for name, ptr in addresses.items():
                 self._bind_checked(name, int(ptr))
-            self._run(int(stream))
+            self._run(int(stream), graphable=False)
+            self._dp.finish(int(stream))
+
+    # --- CUDA graphs and device memory -------------------------------------------------------
+    def enable_cuda_graphs(self, max_graphs: int = 8) -> None:
+        """Capture each enqueue into a CUDA graph and replay it on later calls. Opt-in.
+
+        A graph is captured once per signature - profile, input shapes and every bound address -
+        and replayed while the signature repeats; a new shape or address is a new capture (the
+        first call with it runs normally: TensorRT needs one enqueue after a shape change). At
+        most ``max_graphs`` graphs are kept, the least recently used destroyed first. Calls on
+        the legacy default stream (handle 0), calls with data-dependent outputs and
+        :meth:`execute` are not captured; an enqueue on a stream the caller is already capturing
+        goes into the caller's graph instead.
+        """
+        from ._cuda import GraphCache
+
+        GraphCache(max_graphs, lambda _: None)  # validates max_graphs before any CUDA check
+        with self._lock:
+            self._check_open()
+            if self._dp.kind != "cuda":
+                raise CudaUnavailableError(
+                    "CUDA graphs need the CUDA data path, but this executor runs in host mode "
+                    "(the simulated TensorRT without its GPU mode); use real TensorRT or "
+                    "trt_exec.testing.enable_gpu(trt)"
+                )
+            self._dp.begin(self._dp.stream)
+            self._dp.enable_graphs(max_graphs)  # type: ignore[attr-defined]
+            self._graphs = True
+
+    def disable_cuda_graphs(self) -> None:
+        """Stop capturing and destroy every cached graph."""
+        with self._lock:
+            if self._graphs and not self.closed:
+                self._dp.begin(self._dp.stream)
+                self._dp.disable_graphs()  # type: ignore[attr-defined]
+            self._graphs = False
+
+    @property
+    def cuda_graphs(self) -> dict[str, int] | None:
+        """Graph cache counters (graphs, max_graphs, hits, misses, evictions), or None if off."""
+        if not self._graphs or self.closed:
+            return None
+        return self._dp.graphs.stats()  # type: ignore[attr-defined]
+
+    @property
+    def device_memory_size(self) -> int | None:
+        """Device memory the execution context needs for activations, in bytes.
+
+        ``engine.device_memory_size_v2`` from TensorRT 10.1, ``engine.device_memory_size`` before
+        (removed in 11.0); None when the engine has neither.
+        """
+        return self._device_memory_size
+
+    @property
+    def device(self) -> int | None:
+        """The CUDA device ordinal this executor is bound to; None in host mode."""
+        return self._dp.device
 
     # --- shared policy ----------------------------------------------------------------------
     def _check_open(self) -> None:
@@ -374,6 +581,42 @@ class BaseExecutor:
             arrays[name] = arr
         return arrays
 
+    def _check_outputs(
+        self, outputs: Mapping[str, Any] | None
+    ) -> dict[str, tuple[Any, np.ndarray | DeviceArray]]:
+        if outputs is None:
+            return {}
+        if not isinstance(outputs, Mapping):
+            raise BindingError(
+                f"outputs must be a mapping of tensor name to array, got "
+                f"{type(outputs).__name__}; the engine's outputs are {list(self._outputs)!r}"
+            )
+        unknown = [n for n in outputs if n not in self._outputs]
+        if unknown:
+            inputs = [n for n in unknown if n in self._inputs]
+            hint = f" ({inputs!r} are inputs)" if inputs else ""
+            raise BindingError(
+                f"unknown output tensor(s) {unknown!r}{hint}; the engine's outputs are "
+                f"{list(self._outputs)!r}"
+            )
+        checked: dict[str, tuple[Any, np.ndarray | DeviceArray]] = {}
+        for name, obj in outputs.items():
+            arr = as_array(name, obj, role="output")
+            if isinstance(arr, np.ndarray):
+                if arr is not obj and not hasattr(obj, "__dlpack__"):
+                    raise ArrayError(
+                        f"output {name!r}: a {type(obj).__name__} cannot be written in place; "
+                        "pass a numpy array or a CUDA array"
+                    )
+                writable = bool(arr.flags.writeable)
+            else:
+                writable = not arr.readonly
+            if not writable:
+                raise ArrayError(f"output {name!r}: the array is read-only; pass a writable array")
+            check_array(self._outputs[name], arr)
+            checked[name] = (obj, arr)
+        return checked
+
     def _check_shapes(self, shapes: Mapping[str, Sequence[int]]) -> dict[str, Shape]:
         unknown = [n for n in shapes if n not in self._inputs]
         missing = [n for n in self._inputs if n not in shapes]
@@ -388,11 +631,11 @@ class BaseExecutor:
         requested = profile if profile is not None else self._pinned
         return choose_profile(self._inputs, shapes, self._num_profiles, requested)
 
-    def _activate(self, k: int) -> None:
+    def _activate(self, k: int, stream: int | None = None) -> None:
         if k == self._active:
             return
         with _trtlog.capture() as log:
-            ok = self._switch_profile(k, self._dp.stream)
+            ok = self._switch_profile(k, self._dp.stream if stream is None else stream)
         self._shape_key = None  # TensorRT forgets input shapes when the profile changes
         self._bound.clear()
         if not ok:
@@ -401,11 +644,13 @@ class BaseExecutor:
             )
         self._active = k
 
-    def _apply_shapes(self, k: int, shapes: Mapping[str, Shape]) -> None:
+    def _apply_shapes(
+        self, k: int, shapes: Mapping[str, Shape], stream: int | None = None
+    ) -> None:
         key = (k, *shapes.values())
         if key == self._shape_key:
             return
-        self._activate(k)
+        self._activate(k, stream)
         self._shape_key = None
         for name, shape in shapes.items():
             with _trtlog.capture() as log:
@@ -430,7 +675,15 @@ class BaseExecutor:
             )
         self._bound[name] = ptr
 
-    def _run(self, stream: int) -> None:
+    def _run(self, stream: int, graphable: bool = True) -> None:
+        dp = self._dp
+        if self._graphs and graphable and dp.can_capture(stream):  # type: ignore[attr-defined]
+            key = (self._shape_key, tuple(sorted(self._bound.items())))
+            dp.launch(key, self._enqueue_checked, stream)  # type: ignore[attr-defined]
+        else:
+            self._enqueue_checked(stream)
+
+    def _enqueue_checked(self, stream: int) -> None:
         with _trtlog.capture() as log:
             ok = self._enqueue(stream)
         if not ok:
@@ -439,6 +692,19 @@ class BaseExecutor:
                 f"{self._active})",
                 tensorrt_log=log,
             )
+
+
+def _device_memory_size(engine: Any) -> int | None:
+    # device_memory_size_v2 arrived in TensorRT 10.1 and device_memory_size left in 11.0:
+    # whichever the engine has, read once at open.
+    for attr in ("device_memory_size_v2", "device_memory_size"):
+        try:
+            value = getattr(engine, attr)
+        except Exception:  # a binding that raises for this engine
+            continue
+        if value is not None:
+            return int(value)
+    return None
 
 
 def spec_location(location: Any) -> str:
