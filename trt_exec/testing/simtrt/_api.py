@@ -101,7 +101,9 @@ class LoggerImpl:
 # ---------------------------------------------------------------------------------------------
 # Builder side.
 class IHostMemoryImpl(bytes):
-    """``trt.IHostMemory``: the serialized plan. A bytes subclass so buffer consumers work."""
+    """``trt.IHostMemory``: the serialized plan, readable through the buffer protocol
+    (``bytes(m)``, ``memoryview(m)``, ``m.nbytes``). A bytes subclass whose str-like methods and
+    ``len()`` are hidden, as the real class has neither."""
 
     _PUBLIC = "IHostMemory"
     _RULES: dict[str, R.Rule] = {}
@@ -119,7 +121,7 @@ class ITensorImpl:
     """``trt.ITensor`` of a network definition."""
 
     _PUBLIC = "ITensor"
-    _RULES: dict[str, R.Rule] = {}
+    _RULES = {"location": R.TRT_ONLY}
 
     def __init__(self, net: Any, name: str, dtype: Any, shape: tuple[int, ...]) -> None:
         self._net = net
@@ -270,12 +272,18 @@ class INetworkDefinitionImpl:
 
     _PUBLIC = "INetworkDefinition"
     _RULES = {
-        "has_implicit_batch_dimension": R.PRE11,
+        "has_implicit_batch_dimension": R.TRT_ONLY,  # still in 11.4 (manifest), not in RTX
         "add_non_zero": R.NAMED,  # INonZeroLayer: TensorRT 8.5
         "add_cast": R.V8_6,  # ICastLayer: TensorRT 8.6
-        "__enter__": R.PRE10,
-        "__exit__": R.PRE10,
     }
+
+    def __len__(self) -> int:
+        return len(self._layers)
+
+    def __getitem__(self, index: int) -> Any:
+        if not 0 <= index < len(self._layers):
+            raise IndexError(f"layer index {index} out of range")
+        return self._layers[index]
 
     def __init__(self, builder: Any, flags: int) -> None:
         self._builder = builder
@@ -286,12 +294,6 @@ class INetworkDefinitionImpl:
         self._name = "Unnamed Network 0"
         rel = self._ctl._rel
         self._implicit = rel.flavor == "tensorrt" and rel.vt < (10,) and not (self._flags & 1)
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
 
     @property
     def name(self) -> str:
@@ -368,11 +370,17 @@ class INetworkDefinitionImpl:
         dt = self._C["DataType"]
         return self._add("IUnaryLayer", [input], dt(out) if out is not None else input._dtype, op)
 
-    def add_non_zero(self, input: Any) -> Any:
-        """NonZero output is INT32 in 8.x and INT64 from 10.0 (INonZeroLayer docs)."""
+    def add_non_zero(self, input: Any, indices_type: Any = None) -> Any:
+        """NonZero output is INT32 in 8.x and INT64 from 10.0 (INonZeroLayer docs); 10.16+ and
+        RTX take an optional ``indices_type`` (INT32 or INT64)."""
         dt = self._C["DataType"]
         rel = self._ctl._rel
         idx = dt.INT32 if rel.flavor == "tensorrt" and rel.vt < (10,) else dt.INT64
+        if indices_type is not None:
+            if rel.flavor == "tensorrt" and rel.vt < (10, 16):
+                raise TypeError("add_non_zero(): incompatible function arguments "
+                                "(indices_type needs TensorRT 10.16+)")
+            idx = indices_type
         return self._add("INonZeroLayer", [input], idx)
 
     def _shape_of(self, t: Any) -> tuple[int, ...]:
@@ -449,8 +457,6 @@ class IBuilderConfigImpl:
         "num_compute_capabilities": R.RTX_ONLY,
         "set_compute_capability": R.RTX_ONLY,
         "get_compute_capability": R.RTX_ONLY,
-        "__enter__": R.PRE10,
-        "__exit__": R.PRE10,
     }
 
     def __init__(self, builder: Any) -> None:
@@ -461,12 +467,6 @@ class IBuilderConfigImpl:
         self._ccs: list[Any] = []
         self._opt_level = 3
         self.profiling_verbosity = self._C["ProfilingVerbosity"].LAYER_NAMES_ONLY
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
 
     def set_flag(self, flag: Any) -> None:
         self._flags |= 1 << int(flag)
@@ -554,20 +554,12 @@ class BuilderImpl:
         "build_engine": R.PRE10,
         "max_batch_size": R.PRE10,
         "platform_has_fast_fp16": R.PRE11,
-        "__enter__": R.PRE10,
-        "__exit__": R.PRE10,
     }
 
     def __init__(self, logger: Any) -> None:
         _check_logger(self, logger)
         self._logger = logger
         self._max_batch = 1
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
 
     @property
     def logger(self) -> Any:
@@ -740,21 +732,30 @@ class RuntimeImpl:
     _PUBLIC = "Runtime"
     _RULES = {
         "engine_host_code_allowed": R.V8_6,
-        "__enter__": R.PRE10,
-        "__exit__": R.PRE10,
+        "max_threads": R.V8_6,
     }
 
     def __init__(self, logger: Any) -> None:
         _check_logger(self, logger)
         self._logger = logger
-        self.max_threads = 1
-        self.engine_host_code_allowed = False
+        self._max_threads = 1
+        self._host_code = False
 
-    def __enter__(self) -> Any:
-        return self
+    @property
+    def max_threads(self) -> int:
+        return self._max_threads
 
-    def __exit__(self, *exc: Any) -> None:
-        return None
+    @max_threads.setter
+    def max_threads(self, value: int) -> None:
+        self._max_threads = int(value)
+
+    @property
+    def engine_host_code_allowed(self) -> bool:
+        return self._host_code
+
+    @engine_host_code_allowed.setter
+    def engine_host_code_allowed(self, value: bool) -> None:
+        self._host_code = bool(value)
 
     @property
     def logger(self) -> Any:
@@ -881,8 +882,12 @@ class ICudaEngineImpl:
         "get_tensor_location": R.NAMED,
         "get_tensor_profile_shape": R.NAMED,
         "is_shape_inference_io": R.NAMED,
-        "__enter__": R.PRE10,
-        "__exit__": R.PRE10,
+        "get_tensor_format": R.NAMED,
+        "get_tensor_format_desc": R.NAMED,
+        "get_tensor_bytes_per_component": R.NAMED,
+        "get_tensor_components_per_element": R.NAMED,
+        "get_tensor_vectorized_dim": R.NAMED,
+        "num_aux_streams": R.V8_6,
     }
 
     def __init__(self, runtime: Any, plan: Plan, blob: bytes) -> None:
@@ -891,12 +896,6 @@ class ICudaEngineImpl:
         self._plan = plan
         self._blob = blob
         self._m = _EngineMeta(self._ctl, plan)
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
 
     def _err(self, func: str, detail: str) -> None:
         _api_error(self._ctl, self._logger, "ICudaEngine", func, detail)
@@ -952,8 +951,14 @@ class ICudaEngineImpl:
         """10.x+: optional ExecutionContextAllocationStrategy (USER_MANAGED needs
         set_device_memory before execute); RTX / 10.11+: optional IRuntimeConfig."""
         ctl = self._ctl
+        if (strategy is not None or runtime_config is not None) and ctl._rel.vt < (10,) and \
+                ctl._rel.flavor == "tensorrt":
+            raise TypeError("create_execution_context(): incompatible function arguments; 8.x "
+                            "takes no arguments")
         if ctl._failures and ctl._take("create_execution_context", self._logger):
             return None
+        if runtime_config is not None:
+            strategy = runtime_config
         user = False
         if strategy is not None and hasattr(strategy, "_strategy"):  # an IRuntimeConfig
             strategy = strategy._strategy
@@ -978,6 +983,46 @@ class ICudaEngineImpl:
 
     def __len__(self) -> int:
         return len(self._m.binding_names)
+
+    @property
+    def engine_capability(self) -> Any:
+        return self._C["EngineCapability"].STANDARD
+
+    @property
+    def num_aux_streams(self) -> int:
+        return 0
+
+    @property
+    def profiling_verbosity(self) -> Any:
+        return self._C["ProfilingVerbosity"].LAYER_NAMES_ONLY
+
+    @property
+    def error_recorder(self) -> Any:
+        return self.__dict__.get("_recorder")
+
+    @error_recorder.setter
+    def error_recorder(self, value: Any) -> None:
+        self.__dict__["_recorder"] = value
+
+    def get_tensor_format(self, name: str, profile_index: int = 0) -> Any:
+        self._known("getTensorFormat", name)
+        return self._C["TensorFormat"].LINEAR
+
+    def get_tensor_format_desc(self, name: str, profile_index: int = 0) -> str:
+        self._known("getTensorFormatDesc", name)
+        return "Row major linear format"
+
+    def get_tensor_bytes_per_component(self, name: str, profile_index: int = 0) -> int:
+        if not self._known("getTensorBytesPerComponent", name):
+            return -1
+        return int(self._m.np_dtype[name].itemsize)
+
+    def get_tensor_components_per_element(self, name: str, profile_index: int = 0) -> int:
+        return 1 if self._known("getTensorComponentsPerElement", name) else -1
+
+    def get_tensor_vectorized_dim(self, name: str, profile_index: int = 0) -> int:
+        self._known("getTensorVectorizedDim", name)
+        return -1
 
     # -- named tensors (8.5+) -------------------------------------------------------------
     @property
@@ -1142,6 +1187,8 @@ class IExecutionContextImpl:
         "execute_async_v2": R.BINDINGS,
         "all_shape_inputs_specified": R.PRE11,
         "set_input_shape": R.NAMED,
+        "set_input_consumed_event": R.NAMED,
+        "get_input_consumed_event": R.NAMED,
         "get_tensor_shape": R.NAMED,
         "set_tensor_address": R.NAMED,
         "get_tensor_address": R.NAMED,
@@ -1152,9 +1199,7 @@ class IExecutionContextImpl:
         "get_tensor_strides": R.NAMED,
         "infer_shapes": R.NAMED,
         "set_device_memory": R.V10_1,
-        "update_device_memory_size_for_shapes": R.V10_1,
-        "__enter__": R.PRE10,
-        "__exit__": R.PRE10,
+        "update_device_memory_size_for_shapes": R.V10,
     }
 
     def __init__(self, engine: Any, needs_memory: bool) -> None:
@@ -1174,12 +1219,6 @@ class IExecutionContextImpl:
         v = self._ctl._rel
         self._async_alloc = v.flavor == "rtx" or v.vt >= (10,)
 
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
-
     def _err(self, func: str, detail: str) -> bool:
         _api_error(self._ctl, self._logger, "IExecutionContext", func, detail)
         return False
@@ -1187,6 +1226,29 @@ class IExecutionContextImpl:
     @property
     def engine(self) -> Any:
         return self._engine
+
+    @property
+    def error_recorder(self) -> Any:
+        return self.__dict__.get("_recorder")
+
+    @error_recorder.setter
+    def error_recorder(self, value: Any) -> None:
+        self.__dict__["_recorder"] = value
+
+    @property
+    def profiler(self) -> Any:
+        return self.__dict__.get("_profiler")
+
+    @profiler.setter
+    def profiler(self, value: Any) -> None:
+        self.__dict__["_profiler"] = value
+
+    def set_input_consumed_event(self, event: int) -> bool:
+        self.__dict__["_consumed"] = int(event)
+        return True
+
+    def get_input_consumed_event(self) -> int:
+        return int(self.__dict__.get("_consumed", 0))
 
     @property
     def name(self) -> str:
@@ -1515,7 +1577,7 @@ class IExecutionContextImpl:
             addr[name] = ptr
         return addr
 
-    def execute_async_v2(self, bindings: Any, stream_handle: int) -> bool:
+    def execute_async_v2(self, bindings: Any, stream_handle: int, input_consumed: Any = None) -> bool:
         """8.x: ``len(bindings) == num_bindings``; the active profile's slots are used."""
         ctl = self._ctl
         if ctl._failures and ctl._take("execute_async_v2", self._logger):

@@ -176,17 +176,14 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
         return ns
 
     # Enums.
-    enums = R.enum_members(rel)
-    for ename, (members, arith) in enums.items():
+    enums, constants = R.enum_members(rel)
+    for ename, members in enums.items():
+        if "." in ename:
+            continue
         extra = dict(DATATYPE_EXTRA) if ename == "DataType" else {}
-        C[ename] = make_enum(ename, members, arith, meta, finish(extra, ename))
-    sev = make_enum(
-        "Severity",
-        [("INTERNAL_ERROR", 0), ("ERROR", 1), ("WARNING", 2), ("INFO", 3), ("VERBOSE", 4)],
-        True,
-        meta,
-        finish({}, "ILogger.Severity"),
-    )
+        C[ename] = make_enum(ename, members, ename in R.ARITHMETIC, meta, finish(extra, ename))
+    sev = make_enum("Severity", enums["ILogger.Severity"], True, meta,
+                    finish({}, "ILogger.Severity"))
     ctl._sev = {m.value: m for m in type.__getattribute__(sev, "__members__").values()}
 
     C["Dims"] = meta("Dims", (DimsBase,), finish({"__slots__": ()}, "Dims"))
@@ -208,6 +205,11 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
         if public == "IExecutionContext":
             ns["active_optimization_profile"] = _api.context_profile_property(rel)
         ns["__doc__"] = impl.__doc__
+        # The bindings add __enter__/__exit__ to every class in Python (common_enter/exit).
+        ns.setdefault("__enter__", _enter)
+        ns.setdefault("__exit__", _exit)
+        if public == "IHostMemory":
+            ns.update(_HIDDEN_BYTES)
         bases: tuple[type, ...] = tuple(C[b] for b in getattr(impl, "_BASES", ()))
         if not bases:
             bases = (bytes,) if issubclass(impl, bytes) else (object,)
@@ -238,9 +240,39 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
     mod._sim = ctl
     for name, cls in C.items():
         setattr(mod, name, cls)
+    for cname, value in constants.items():
+        setattr(mod, cname, C["DataType"](value))
     mod.nptype = _nptype
     mod.volume = _volume
     return mod
+
+
+def _enter(self: Any) -> Any:
+    return self
+
+
+def _exit(self: Any, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+    return None
+
+
+class _Hidden:
+    """A descriptor that makes an inherited attribute look absent."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        raise AttributeError(f"'IHostMemory' object has no attribute '{self._name}'")
+
+
+def _no_len(self: Any) -> int:
+    raise TypeError("object of type 'IHostMemory' has no len()")
+
+
+_HIDDEN_BYTES: dict[str, Any] = {n: _Hidden() for n in dir(bytes) if not n.startswith("_")}
+for _n, _h in _HIDDEN_BYTES.items():
+    _h._name = _n
+_HIDDEN_BYTES["__len__"] = _no_len
 
 
 def _nptype(trt_type: Any) -> Any:
