@@ -29,11 +29,17 @@ def io_table(ex: BaseExecutor) -> str:
     rows = [("name", "io", "dtype", "shape", "profiles (min / opt / max)")]
     for spec in list(ex.inputs.values()) + list(ex.outputs.values()):
         profiles = "  ".join(
-            f"[{k}] {list(p.min)}/{list(p.opt)}/{list(p.max)}" for k, p in enumerate(spec.profile_shapes)
+            f"[{k}] {list(p.min)}/{list(p.opt)}/{list(p.max)}"
+            for k, p in enumerate(spec.profile_shapes)
         )
         rows.append(
-            (spec.name, "in" if spec.is_input else "out", spec.dtype.name, str(list(spec.shape)),
-             profiles or "-")
+            (
+                spec.name,
+                "in" if spec.is_input else "out",
+                spec.dtype.name,
+                str(list(spec.shape)),
+                profiles or "-",
+            )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     return "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
@@ -87,7 +93,10 @@ def run_demo(out: TextIO = sys.stdout) -> int:
             first = False
     real = _real_tensorrt()
     if real is None:
-        print("No real TensorRT with a CUDA GPU here: everything above ran on the simulator.", file=out)
+        print(
+            "No real TensorRT with a CUDA GPU here: everything above ran on the simulator.",
+            file=out,
+        )
     else:
         ok &= _run_one(real, "v3" if module_flavor(real) == "tensorrt_rtx" else None, out, False)  # type: ignore[arg-type]
     print("demo: all outputs match numpy" if ok else "demo: MISMATCH", file=out)
