@@ -110,7 +110,7 @@ class IHostMemoryImpl(bytes):
 
     @property
     def nbytes(self) -> int:
-        return len(self)
+        return bytes.__len__(self)
 
     @property
     def dtype(self) -> Any:
