@@ -53,8 +53,13 @@ def read_engine_bytes(engine: str | os.PathLike[str] | bytes | bytearray | memor
     return data
 
 
-def make_data_path(trt: ModuleType, device: int | None) -> DataPath:
-    """Host memory for the simulator's CPU mode, CUDA memory otherwise."""
+def make_data_path(trt: ModuleType, device: int | None, stream: Any = None) -> DataPath:
+    """Host memory for the simulator's CPU mode, CUDA memory otherwise.
+
+    The CUDA data path (:class:`trt_exec._cuda.CudaDataPath`) is bound to ``device`` (default 0)
+    and owns a stream unless ``stream`` (borrowed) is given. It raises CudaUnavailableError,
+    saying what is missing, when cuda-python, the driver or the GPU is.
+    """
     sim = getattr(trt, "_sim", None) if is_simulated(trt) else None
     if sim is not None and not getattr(sim, "gpu", False):
         return HostDataPath()
@@ -65,7 +70,7 @@ def make_data_path(trt: ModuleType, device: int | None) -> DataPath:
             f"running a real TensorRT engine needs cuda-python ({exc}); "
             "install it with `pip install cuda-python`"
         ) from exc
-    return CudaDataPath(device=0 if device is None else device)
+    return CudaDataPath(device=0 if device is None else device, stream=stream)
 
 
 def load(
@@ -77,6 +82,8 @@ def load(
     device: int | None = None,
     expected_inputs: Sequence[str] | None = None,
     expected_outputs: Sequence[str] | None = None,
+    stream: Any = None,
+    cuda_graphs: bool | int = False,
 ) -> BaseExecutor:
     """Open an executor for ``engine`` (bytes, a path, or an ``ICudaEngine``).
 
@@ -84,7 +91,19 @@ def load(
     ``backend`` is "v2", "v3" or None (see :func:`trt_exec.select_backend`); ``profile`` fixes an
     optimization profile (default: chosen per call from the input shapes); ``device`` is the CUDA
     ordinal. ``expected_inputs``/``expected_outputs`` are checked against the engine's IO.
+    ``stream`` is the CUDA stream the executor uses by default (borrowed; default: one it owns).
+    ``cuda_graphs`` turns on CUDA-graph replay (True for 8 cached graphs, or the cache size);
+    see :meth:`~trt_exec.executor.BaseExecutor.enable_cuda_graphs`.
     """
+    if not isinstance(cuda_graphs, (bool, int)) or (
+        not isinstance(cuda_graphs, bool) and cuda_graphs < 1
+    ):
+        from .errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"cuda_graphs={cuda_graphs!r} is not valid; pass False, True (8 graphs) or the "
+            "number of graphs to cache (>= 1)"
+        )
     trt = find_tensorrt(tensorrt)
     flavor = module_flavor(trt)
     choice: BackendChoice = explain_backend(module_version(trt), backend, flavor=flavor)
@@ -94,7 +113,7 @@ def load(
         cuda_engine, owns = engine, False
     else:
         data = read_engine_bytes(engine)
-        data_path = make_data_path(trt, device)
+        data_path = make_data_path(trt, device, stream)
         try:
             runtime = trt.Runtime(_trtlog.bridge_logger(trt))
             with _trtlog.capture() as log:
@@ -111,7 +130,7 @@ def load(
                 tensorrt_log=log,
             )
     if not owns:
-        data_path = make_data_path(trt, device)
+        data_path = make_data_path(trt, device, stream)
     try:
         ex = _BACKENDS[choice.backend](
             cuda_engine, trt=trt, data_path=data_path, runtime=runtime, owns_engine=owns
@@ -125,6 +144,8 @@ def load(
             ex.check_io(expected_inputs or (), expected_outputs or ())
         if profile is not None:
             ex.set_profile(profile)
+        if cuda_graphs:
+            ex.enable_cuda_graphs(8 if cuda_graphs is True else int(cuda_graphs))
     except BaseException:
         ex.close()
         raise

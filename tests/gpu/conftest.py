@@ -1,0 +1,33 @@
+"""GPU fixtures: the simulated TensorRT in GPU mode on CUDA device 0, skipped without a GPU."""
+
+from __future__ import annotations
+
+import pytest
+
+from trt_exec.errors import CudaUnavailableError
+
+
+def gpu_unavailable_reason() -> str | None:
+    try:
+        from trt_exec._cuda import context_for
+
+        context_for(0)
+    except CudaUnavailableError as exc:
+        return f"no usable CUDA GPU: {exc}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def gpu() -> None:
+    reason = gpu_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest.fixture(params=[("10.16.1", "v3"), ("8.6.1", "v2")], ids=["sim10.16.1-v3", "sim8.6.1-v2"])
+def gpu_trt(request: pytest.FixtureRequest, gpu: None):
+    from trt_exec.testing import simulated_tensorrt
+    from trt_exec.testing.gpu import enable_gpu
+
+    version, backend = request.param
+    return enable_gpu(simulated_tensorrt(version)), backend
