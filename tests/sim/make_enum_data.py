@@ -48,7 +48,7 @@ def generate() -> str:
     body = pprint.pformat(data, width=99, compact=True)
     return (
         '"""Enum members and DataType constants of each release, generated from the API manifests\n'
-        "(tests/data/manifests) by tests/sim/make_enum_data.py. Do not edit by hand.\"\"\"\n\n"
+        '(tests/data/manifests) by tests/sim/make_enum_data.py. Do not edit by hand."""\n\n'
         "# label -> ({enum name: [(member, value), ...]}, {constant: (enum, value)})\n"
         f"DATA = {body}\n"
     )

@@ -49,8 +49,9 @@ class Harness:
         return self.logger.errors
 
 
-def run_v3(trt: Any, engine: Any, ctx: Any, arrays: dict[str, np.ndarray],
-           out_dtypes: dict[str, np.dtype]) -> dict[str, np.ndarray]:
+def run_v3(
+    trt: Any, engine: Any, ctx: Any, arrays: dict[str, np.ndarray], out_dtypes: dict[str, np.dtype]
+) -> dict[str, np.ndarray]:
     """Run with the named-tensor API; data-dependent outputs go through an IOutputAllocator."""
     keep: list[np.ndarray] = []
     results: dict[str, np.ndarray] = {}
@@ -88,8 +89,10 @@ def run_v3(trt: Any, engine: Any, ctx: Any, arrays: dict[str, np.ndarray],
     assert ctx.execute_async_v3(0)
     for name, shape in alloc.shapes.items():
         n = int(np.prod(shape))
-        results[name] = alloc.buffers[name][: n * out_dtypes[name].itemsize].view(
-            out_dtypes[name]).reshape(shape).copy()
+        results[name] = (
+            alloc.buffers[name][: n * out_dtypes[name].itemsize]
+            .view(out_dtypes[name])
+            .reshape(shape)
+            .copy()
+        )
     return results
-
-

@@ -15,8 +15,11 @@ def _setup(version: str) -> tuple[Any, Any, Any, Any, Any]:
     trt = simulated_tensorrt(version)
     logger = make_logger(trt)
     builder = trt.Builder(logger)
-    flags = 1 << int(trt.NetworkDefinitionCreationFlag.EXPLICIT_BATCH) if version.startswith(
-        "8.") else 0
+    flags = (
+        1 << int(trt.NetworkDefinitionCreationFlag.EXPLICIT_BATCH)
+        if version.startswith("8.")
+        else 0
+    )
     network = builder.create_network(flags)
     config = builder.create_builder_config()
     return trt, logger, builder, network, config

@@ -44,8 +44,9 @@ def test_shapes_are_minus_one_until_set(named_version: str) -> None:
         ("sum", (2, 4), "output"),
     ],
 )
-def test_set_input_shape_failures(named_version: str, name: str, shape: tuple[int, ...],
-                                  fragment: str) -> None:
+def test_set_input_shape_failures(
+    named_version: str, name: str, shape: tuple[int, ...], fragment: str
+) -> None:
     h = Harness(named_version)
     ctx = h.engine.create_execution_context()
     assert ctx.set_input_shape(name, shape) is False
@@ -108,8 +109,9 @@ def test_execute_v3_failures(named_version: str) -> None:
     np.testing.assert_array_equal(outs["sum"], arrays["x"] + arrays["y"])
 
 
-def _bindings(h: Harness, ctx: Any, profile: int, arrays: dict[str, np.ndarray],
-              outs: dict[str, np.ndarray]) -> list[int]:
+def _bindings(
+    h: Harness, ctx: Any, profile: int, arrays: dict[str, np.ndarray], outs: dict[str, np.ndarray]
+) -> list[int]:
     ptrs = [0] * h.engine.num_bindings
     for i, name in enumerate(("x", "y", "sum", "act")):
         a = arrays[name] if name in arrays else outs[name]
@@ -147,8 +149,12 @@ def test_execute_v2_one_pointer_per_io_tensor_in_10x() -> None:
     outs = {n: np.zeros((2, 4), np.float32) for n in ("sum", "act")}
     for n, a in arrays.items():
         assert ctx.set_input_shape(n, a.shape)
-    ptrs = [arrays["x"].ctypes.data, arrays["y"].ctypes.data, outs["sum"].ctypes.data,
-            outs["act"].ctypes.data]
+    ptrs = [
+        arrays["x"].ctypes.data,
+        arrays["y"].ctypes.data,
+        outs["sum"].ctypes.data,
+        outs["act"].ctypes.data,
+    ]
     assert not ctx.execute_v2(ptrs + [0] * 4) and h.errors
     assert ctx.execute_v2(ptrs)
     np.testing.assert_array_equal(outs["act"], np.abs(arrays["x"]) * arrays["y"])
@@ -171,8 +177,9 @@ def test_data_dependent_output_through_allocator(version: str) -> None:
     assert ctx.set_input_shape("m", m.shape)
     assert ctx.get_tensor_shape("idx") == (2, -1)
     idx_dtype = np.dtype(np.int32 if version.startswith("8.") else np.int64)
-    assert h.engine.get_tensor_dtype("idx") == (trt.DataType.INT32 if version.startswith("8.")
-                                                else trt.DataType.INT64)
+    assert h.engine.get_tensor_dtype("idx") == (
+        trt.DataType.INT32 if version.startswith("8.") else trt.DataType.INT64
+    )
     calls: list[str] = []
     store: dict[str, np.ndarray] = {}
 
@@ -185,8 +192,9 @@ def test_data_dependent_output_through_allocator(version: str) -> None:
             store[name] = np.zeros(max(size, 1), np.uint8)
             return int(store[name].ctypes.data)
 
-        def reallocate_output_async(self, name: str, memory: int, size: int, alignment: int,
-                                    stream: int) -> int:
+        def reallocate_output_async(
+            self, name: str, memory: int, size: int, alignment: int, stream: int
+        ) -> int:
             calls.append("async")
             return self.reallocate_output(name, memory, size, alignment)
 
@@ -232,9 +240,10 @@ def test_allocator_returning_null_fails() -> None:
 def test_context_without_device_memory() -> None:
     h = Harness("10.16.1")
     trt = h.trt
-    for ctx in (h.engine.create_execution_context_without_device_memory(),
-                h.engine.create_execution_context(
-                    trt.ExecutionContextAllocationStrategy.USER_MANAGED)):
+    for ctx in (
+        h.engine.create_execution_context_without_device_memory(),
+        h.engine.create_execution_context(trt.ExecutionContextAllocationStrategy.USER_MANAGED),
+    ):
         arrays = _xy(2)
         outs = {n: np.zeros((2, 4), np.float32) for n in ("sum", "act")}
         for n, a in {**arrays, **outs}.items():

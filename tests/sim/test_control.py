@@ -27,8 +27,10 @@ def _ready(h: Harness, batch: int = 2) -> tuple[Any, list[np.ndarray]]:
     return ctx, keep
 
 
-@pytest.mark.parametrize("method", ["execute_async_v3", "set_input_shape", "set_tensor_address",
-                                    "set_optimization_profile_async"])
+@pytest.mark.parametrize(
+    "method",
+    ["execute_async_v3", "set_input_shape", "set_tensor_address", "set_optimization_profile_async"],
+)
 def test_injected_failures_count_down(method: str) -> None:
     h = Harness("10.16.1")
     ctx, keep = _ready(h)
@@ -152,6 +154,7 @@ def test_per_call_overhead_is_small() -> None:
     h.trt._sim.device = NullDevice()
     ctx, keep = _ready(h)
     per_call = min(timeit.repeat(lambda: ctx.execute_async_v3(0), number=2000, repeat=3)) / 2000
-    shape = min(timeit.repeat(lambda: ctx.set_input_shape("x", (2, 4)), number=2000,
-                              repeat=3)) / 2000
+    shape = (
+        min(timeit.repeat(lambda: ctx.set_input_shape("x", (2, 4)), number=2000, repeat=3)) / 2000
+    )
     assert per_call < 50e-6 and shape < 20e-6, (per_call, shape)

@@ -35,8 +35,16 @@ def test_bindings_layout(version: str) -> None:
     eng = h.engine
     assert eng.num_bindings == 8 == len(eng)
     names = [eng.get_binding_name(i) for i in range(8)]
-    assert names == ["x", "y", "sum", "act", "x [profile 1]", "y [profile 1]",
-                     "sum [profile 1]", "act [profile 1]"]
+    assert names == [
+        "x",
+        "y",
+        "sum",
+        "act",
+        "x [profile 1]",
+        "y [profile 1]",
+        "sum [profile 1]",
+        "act [profile 1]",
+    ]
     assert [eng.binding_is_input(i) for i in range(8)] == [True, True, False, False] * 2
     assert eng.get_binding_index("y [profile 1]") == 5 and eng.get_binding_index("zz") == -1
     assert eng["act"] == 3 and eng[6] == "sum [profile 1]"
@@ -57,8 +65,9 @@ def test_device_memory_sizes() -> None:
 def test_static_network_gets_one_profile() -> None:
     from trt_exec.testing.network import InputSpec, NetworkSpec, OpSpec
 
-    spec = NetworkSpec((InputSpec("a", "int32", (2, 3)),), (OpSpec("unary", ("a",), "b", "NEG"),),
-                       ("b",), ())
+    spec = NetworkSpec(
+        (InputSpec("a", "int32", (2, 3)),), (OpSpec("unary", ("a",), "b", "NEG"),), ("b",), ()
+    )
     h = Harness("8.6.1", spec)
     assert h.engine.num_optimization_profiles == 1 and h.engine.num_bindings == 2
     assert h.engine.get_tensor_profile_shape("a", 0) == [(2, 3)] * 3

@@ -108,7 +108,9 @@ def test_parameter_names_match(stem: str, label: str) -> None:
         if real is None or not hasattr(getattr(trt, cls_name), meth):
             continue
         mine = list(inspect.signature(getattr(getattr(trt, cls_name), meth)).parameters)[1:]
-        overloads = [re.findall(r"(?:\(|, )(\w+): ", o.split("->")[0])[1:] for o in real["overloads"]]
+        overloads = [
+            re.findall(r"(?:\(|, )(\w+): ", o.split("->")[0])[1:] for o in real["overloads"]
+        ]
         # Ours may accept a superset of one real overload's leading parameters.
         if not any(mine[: len(o)] == o for o in overloads):
             bad.append(f"{cls_name}.{meth}: ours {mine}, real {overloads}")

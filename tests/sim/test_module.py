@@ -5,11 +5,10 @@ from __future__ import annotations
 import types
 
 import pytest
+from simhelpers import Harness, make_logger
 
 from trt_exec.testing import SIMULATED_VERSIONS, simulated_tensorrt
 from trt_exec.testing.simtrt import SimulatedTensorRTModule
-
-from simhelpers import Harness, make_logger
 
 
 def test_versions_and_module_identity(version: str) -> None:
@@ -47,20 +46,25 @@ SURFACE = [
     ("ICudaEngine", "has_implicit_batch_dimension", {"8.4.3", "8.6.1", "10.0.1", "10.16.1"}),
     ("ICudaEngine", "get_device_memory_size_for_profile", {"10.0.1", "10.16.1"}),
     ("ICudaEngine", "device_memory_size_v2", {"10.16.1", "11.4.0", "rtx-1.7.1"}),
-    ("ICudaEngine", "create_execution_context_without_device_memory",
-     {"8.4.3", "8.6.1", "10.0.1", "10.16.1"}),
+    (
+        "ICudaEngine",
+        "create_execution_context_without_device_memory",
+        {"8.4.3", "8.6.1", "10.0.1", "10.16.1"},
+    ),
     ("IExecutionContext", "execute_async_v2", {"8.4.3", "8.6.1"}),
     ("IExecutionContext", "set_binding_shape", {"8.4.3", "8.6.1"}),
     ("IExecutionContext", "execute_v2", set(SIMULATED_VERSIONS)),
     ("IExecutionContext", "execute_async_v3", set(SIMULATED_VERSIONS) - {"8.4.3"}),
     ("IExecutionContext", "set_input_shape", set(SIMULATED_VERSIONS) - {"8.4.3"}),
     ("IExecutionContext", "set_device_memory", {"10.16.1", "11.4.0", "rtx-1.7.1"}),
-    ("IExecutionContext", "all_shape_inputs_specified",
-     {"8.4.3", "8.6.1", "10.0.1", "10.16.1"}),
+    ("IExecutionContext", "all_shape_inputs_specified", {"8.4.3", "8.6.1", "10.0.1", "10.16.1"}),
     ("tensorrt", "IOutputAllocator", set(SIMULATED_VERSIONS) - {"8.4.3"}),
     ("tensorrt", "TensorIOMode", set(SIMULATED_VERSIONS) - {"8.4.3"}),
-    ("tensorrt", "ExecutionContextAllocationStrategy", {"10.0.1", "10.16.1", "11.4.0",
-                                                        "rtx-1.7.1"}),
+    (
+        "tensorrt",
+        "ExecutionContextAllocationStrategy",
+        {"10.0.1", "10.16.1", "11.4.0", "rtx-1.7.1"},
+    ),
     ("tensorrt", "ComputeCapability", {"rtx-1.7.1"}),
     ("IBuilderConfig", "set_compute_capability", {"rtx-1.7.1"}),
     ("Builder", "build_engine", {"8.4.3", "8.6.1"}),
@@ -68,15 +72,18 @@ SURFACE = [
     ("BuilderFlag", "INT8", {"8.4.3", "8.6.1", "10.0.1", "10.16.1"}),
     ("DataType", "INT64", {"10.0.1", "10.16.1", "11.4.0", "rtx-1.7.1"}),
     ("DataType", "FP8", set(SIMULATED_VERSIONS) - {"8.4.3"}),
-    ("NetworkDefinitionCreationFlag", "EXPLICIT_BATCH", {"8.4.3", "8.6.1", "10.0.1",
-                                                         "10.16.1"}),
-    ("NetworkDefinitionCreationFlag", "STRONGLY_TYPED", {"10.0.1", "10.16.1", "11.4.0",
-                                                         "rtx-1.7.1"}),
+    ("NetworkDefinitionCreationFlag", "EXPLICIT_BATCH", {"8.4.3", "8.6.1", "10.0.1", "10.16.1"}),
+    (
+        "NetworkDefinitionCreationFlag",
+        "STRONGLY_TYPED",
+        {"10.0.1", "10.16.1", "11.4.0", "rtx-1.7.1"},
+    ),
 ]
 
 
-@pytest.mark.parametrize(("owner", "attr", "have"), SURFACE,
-                         ids=[f"{o}.{a}" for o, a, _ in SURFACE])
+@pytest.mark.parametrize(
+    ("owner", "attr", "have"), SURFACE, ids=[f"{o}.{a}" for o, a, _ in SURFACE]
+)
 def test_surface_per_release(version: str, owner: str, attr: str, have: set[str]) -> None:
     trt = simulated_tensorrt(version)
     obj = trt if owner == "tensorrt" else getattr(trt, owner)
@@ -98,8 +105,13 @@ def test_removed_attributes_absent_on_instances() -> None:
 def test_enum_semantics() -> None:
     trt = simulated_tensorrt("10.0.1")
     dt = trt.DataType
-    assert (int(dt.FLOAT), int(dt.HALF), int(dt.INT32), int(dt.BOOL), int(dt.INT64)) == \
-        (0, 1, 3, 4, 8)
+    assert (int(dt.FLOAT), int(dt.HALF), int(dt.INT32), int(dt.BOOL), int(dt.INT64)) == (
+        0,
+        1,
+        3,
+        4,
+        8,
+    )
     assert dt.HALF.name == "HALF" and dt.HALF.value == 1
     assert repr(dt.HALF) == "<DataType.HALF: 1>" and str(dt.HALF) == "DataType.HALF"
     assert dt(3) is dt.INT32 and dt.INT32 == dt.INT32 and dt.INT32 != dt.FLOAT

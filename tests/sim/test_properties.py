@@ -18,8 +18,11 @@ from trt_exec.testing.strategies import (
 )
 
 MODULES = {v: simulated_tensorrt(v) for v in SIMULATED_VERSIONS}
-SETTINGS = settings(max_examples=100, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _engine(version: str, spec: Any) -> tuple[Any, Any, Any]:
@@ -39,8 +42,11 @@ def _engine_dtypes(trt: Any, engine: Any, spec: Any) -> dict[str, np.dtype]:
 
 
 @SETTINGS
-@given(st.sampled_from([v for v in SIMULATED_VERSIONS if v != "8.4.3"]),
-       networks(allow_data_dependent=True), st.data())
+@given(
+    st.sampled_from([v for v in SIMULATED_VERSIONS if v != "8.4.3"]),
+    networks(allow_data_dependent=True),
+    st.data(),
+)
 def test_v3_matches_numpy(version: str, spec: Any, data: st.DataObject) -> None:
     trt, engine, logger = _engine(version, spec)
     profile = data.draw(st.integers(0, len(spec.profiles) - 1))
@@ -74,8 +80,9 @@ def test_v2_matches_numpy(version: str, spec: Any, data: st.DataObject) -> None:
         ptrs[profile * nio + i] = arrays[inp.name].ctypes.data
     for j, name in enumerate(spec.outputs):
         b = profile * nio + len(spec.inputs) + j
-        assert engine.get_binding_name(b) == (name if profile == 0 else
-                                              f"{name} [profile {profile}]")
+        assert engine.get_binding_name(b) == (
+            name if profile == 0 else f"{name} [profile {profile}]"
+        )
         outs[name] = np.zeros(tuple(ctx.get_binding_shape(b)), dtypes[name])
         ptrs[b] = outs[name].ctypes.data
     assert ctx.execute_async_v2(ptrs, 0)
@@ -86,8 +93,9 @@ def test_v2_matches_numpy(version: str, spec: Any, data: st.DataObject) -> None:
 
 @SETTINGS
 @given(st.sampled_from([v for v in SIMULATED_VERSIONS if v != "8.4.3"]), networks(), st.data())
-def test_shapes_outside_every_profile_are_refused(version: str, spec: Any,
-                                                  data: st.DataObject) -> None:
+def test_shapes_outside_every_profile_are_refused(
+    version: str, spec: Any, data: st.DataObject
+) -> None:
     trt, engine, logger = _engine(version, spec)
     name, shape = data.draw(shapes_outside_profiles(spec))
     for k in range(len(spec.profiles)):

@@ -1,8 +1,15 @@
 """Test support: a simulated TensorRT, tiny test networks and (in ``.strategies``) Hypothesis
 strategies. ``trt_exec.testing.strategies`` is the only module here that imports hypothesis."""
 
-from .network import DEMO_NETWORK, EngineBuildError, InputSpec, NetworkSpec, OpSpec, build_engine, \
-    reference
+from .network import (
+    DEMO_NETWORK,
+    EngineBuildError,
+    InputSpec,
+    NetworkSpec,
+    OpSpec,
+    build_engine,
+    reference,
+)
 from .simtrt import SIMULATED_VERSIONS, HostDevice, NullDevice, SimControl, simulated_tensorrt
 
 __all__ = [

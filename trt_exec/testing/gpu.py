@@ -74,13 +74,30 @@ _EW_INT = {
     "FLOOR_DIV": "(y == 0) ? 0 : (x / y - ((x % y != 0) && ((x < 0) != (y < 0))))",
 }
 _UN_FLOAT = {
-    "EXP": "expf(x)", "LOG": "logf(x)", "SQRT": "sqrtf(x)", "RECIP": "1.0f / x",
-    "ABS": "fabsf(x)", "NEG": "-x", "SIN": "sinf(x)", "COS": "cosf(x)", "TAN": "tanf(x)",
-    "SINH": "sinhf(x)", "COSH": "coshf(x)", "ASIN": "asinf(x)", "ACOS": "acosf(x)",
-    "ATAN": "atanf(x)", "ASINH": "asinhf(x)", "ACOSH": "acoshf(x)", "ATANH": "atanhf(x)",
-    "CEIL": "ceilf(x)", "FLOOR": "floorf(x)", "ERF": "erff(x)",
-    "SIGN": "(x > 0) ? 1.0f : ((x < 0) ? -1.0f : x)", "ROUND": "rintf(x)",
-    "ISINF": "(x == x) && ((x - x) != (x - x))", "ISNAN": "x != x",
+    "EXP": "expf(x)",
+    "LOG": "logf(x)",
+    "SQRT": "sqrtf(x)",
+    "RECIP": "1.0f / x",
+    "ABS": "fabsf(x)",
+    "NEG": "-x",
+    "SIN": "sinf(x)",
+    "COS": "cosf(x)",
+    "TAN": "tanf(x)",
+    "SINH": "sinhf(x)",
+    "COSH": "coshf(x)",
+    "ASIN": "asinf(x)",
+    "ACOS": "acosf(x)",
+    "ATAN": "atanf(x)",
+    "ASINH": "asinhf(x)",
+    "ACOSH": "acoshf(x)",
+    "ATANH": "atanhf(x)",
+    "CEIL": "ceilf(x)",
+    "FLOOR": "floorf(x)",
+    "ERF": "erff(x)",
+    "SIGN": "(x > 0) ? 1.0f : ((x < 0) ? -1.0f : x)",
+    "ROUND": "rintf(x)",
+    "ISINF": "(x == x) && ((x - x) != (x - x))",
+    "ISNAN": "x != x",
 }
 _UN_INT = {"ABS": "(x < 0) ? -x : x", "NEG": "-x", "SIGN": "(x > 0) - (x < 0)"}
 _UN_BOOL = {"NOT": "!x"}
@@ -118,8 +135,9 @@ def _expression(kind: str, op: str, dtype: np.dtype) -> str:
     return expr
 
 
-def kernel_source(kind: str, op: str, in_dtypes: tuple[np.dtype, ...], out_dtype: np.dtype,
-                  rank: int) -> str:
+def kernel_source(
+    kind: str, op: str, in_dtypes: tuple[np.dtype, ...], out_dtype: np.dtype, rank: int
+) -> str:
     """CUDA C++ for one layer: a grid-stride loop over the output, broadcasting each input by
     per-dimension element strides (0 on broadcast dimensions). Pure; exposed for tests."""
     names = "ab"[: len(in_dtypes)]
@@ -175,10 +193,14 @@ class GpuDevice:
         drv = driver()
         dev = check("cuDeviceGet", drv.cuDeviceGet(self.device))
         attr = drv.CUdevice_attribute
-        major = check("cuDeviceGetAttribute", drv.cuDeviceGetAttribute(
-            attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev))
-        minor = check("cuDeviceGetAttribute", drv.cuDeviceGetAttribute(
-            attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev))
+        major = check(
+            "cuDeviceGetAttribute",
+            drv.cuDeviceGetAttribute(attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev),
+        )
+        minor = check(
+            "cuDeviceGetAttribute",
+            drv.cuDeviceGetAttribute(attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev),
+        )
         return f"sm_{major}{minor}"
 
     def _kernel(self, key: tuple[Any, ...]) -> Any:
@@ -198,15 +220,19 @@ class GpuDevice:
         try:
             from cuda.bindings import nvrtc
         except ImportError as exc:
-            raise DeviceError(f"the GPU device needs cuda-python's NVRTC bindings ({exc})") from None
+            raise DeviceError(
+                f"the GPU device needs cuda-python's NVRTC bindings ({exc})"
+            ) from None
 
         def ok(call: str, result: Any) -> Any:
             if int(result[0]) != 0:
                 raise DeviceError(f"{call} failed with {getattr(result[0], 'name', result[0])}")
             return result[1] if len(result) == 2 else None
 
-        prog = ok("nvrtcCreateProgram",
-                  nvrtc.nvrtcCreateProgram(source.encode(), b"simtrt_layer.cu", 0, [], []))
+        prog = ok(
+            "nvrtcCreateProgram",
+            nvrtc.nvrtcCreateProgram(source.encode(), b"simtrt_layer.cu", 0, [], []),
+        )
         try:
             opts = [f"--gpu-architecture={self._arch()}".encode(), b"--std=c++17"]
             err = nvrtc.nvrtcCompileProgram(prog, len(opts), opts)[0]
@@ -214,8 +240,10 @@ class GpuDevice:
                 size = ok("nvrtcGetProgramLogSize", nvrtc.nvrtcGetProgramLogSize(prog))
                 log = b" " * size
                 nvrtc.nvrtcGetProgramLog(prog, log)
-                raise DeviceError(f"NVRTC could not compile a layer kernel: "
-                                  f"{log.decode(errors='replace')}\n{source}")
+                raise DeviceError(
+                    f"NVRTC could not compile a layer kernel: "
+                    f"{log.decode(errors='replace')}\n{source}"
+                )
             size = ok("nvrtcGetCUBINSize", nvrtc.nvrtcGetCUBINSize(prog))
             cubin = b" " * size
             ok("nvrtcGetCUBIN", nvrtc.nvrtcGetCUBIN(prog, cubin))
@@ -226,8 +254,7 @@ class GpuDevice:
         return check("cuModuleGetFunction", drv.cuModuleGetFunction(module, b"k"))
 
     # -- the plug-in ------------------------------------------------------------------------
-    def run(self, plan: Plan, io: Mapping[str, IOBinding], stream: int,
-            allocate: Allocate) -> None:
+    def run(self, plan: Plan, io: Mapping[str, IOBinding], stream: int, allocate: Allocate) -> None:
         from .._cuda import check, context_for, driver
 
         try:
@@ -242,8 +269,9 @@ class GpuDevice:
         except TrtExecError as exc:
             raise DeviceError(str(exc)) from exc
 
-    def _run_on_device(self, drv: Any, plan: Plan, io: Mapping[str, IOBinding],
-                       stream: int) -> None:
+    def _run_on_device(
+        self, drv: Any, plan: Plan, io: Mapping[str, IOBinding], stream: int
+    ) -> None:
         from .._cuda import check
 
         values: dict[str, IOBinding] = {t.name: io[t.name] for t in plan.inputs}
@@ -262,22 +290,33 @@ class GpuDevice:
                     nbytes = max(math.prod(shape) * dtype.itemsize, 1)
                     ptr = int(check("cuMemAllocAsync", drv.cuMemAllocAsync(nbytes, stream)))
                     temps.append(ptr)
-                self._layer(drv, layer.kind, layer.op, layer.dtype, args, (ptr, shape, dtype),
-                            stream)
+                self._layer(
+                    drv, layer.kind, layer.op, layer.dtype, args, (ptr, shape, dtype), stream
+                )
                 values[layer.output] = (ptr, shape, dtype)
             for t in plan.outputs:  # a network output that is an input, unchanged
                 if t.name in values and t.name in io and values[t.name][0] != io[t.name][0]:
                     src, shape, dtype = values[t.name]
                     n = math.prod(shape) * dtype.itemsize
                     if n:
-                        check("cuMemcpyDtoDAsync",
-                              drv.cuMemcpyDtoDAsync(io[t.name][0], src, n, stream))
+                        check(
+                            "cuMemcpyDtoDAsync",
+                            drv.cuMemcpyDtoDAsync(io[t.name][0], src, n, stream),
+                        )
         finally:
             for ptr in temps:
                 drv.cuMemFreeAsync(ptr, stream)
 
-    def _layer(self, drv: Any, kind: str, op_value: int, out_type: int,
-               args: list[IOBinding], out: IOBinding, stream: int) -> None:
+    def _layer(
+        self,
+        drv: Any,
+        kind: str,
+        op_value: int,
+        out_type: int,
+        args: list[IOBinding],
+        out: IOBinding,
+        stream: int,
+    ) -> None:
         from .._cuda import check
         from .simtrt._plan import EW_NAMES, UN_NAMES
 
@@ -286,12 +325,19 @@ class GpuDevice:
         if n == 0:
             return
         if kind in ("identity", "cast") and args[0][2] == dtype:
-            check("cuMemcpyDtoDAsync",
-                  drv.cuMemcpyDtoDAsync(ptr, args[0][0], n * dtype.itemsize, stream))
+            check(
+                "cuMemcpyDtoDAsync",
+                drv.cuMemcpyDtoDAsync(ptr, args[0][0], n * dtype.itemsize, stream),
+            )
             self.launches += 1
             return
-        op = EW_NAMES[op_value] if kind == "elementwise" else \
-            UN_NAMES[op_value] if kind == "unary" else ""
+        op = (
+            EW_NAMES[op_value]
+            if kind == "elementwise"
+            else UN_NAMES[op_value]
+            if kind == "unary"
+            else ""
+        )
         if kind not in ("identity", "cast", "elementwise", "unary"):
             raise DeviceError(f"the GPU device cannot run a {kind} layer")
         rank = len(shape)
@@ -302,12 +348,15 @@ class GpuDevice:
         packed = np.array(values, dtype=np.uint64)
         params = np.arange(len(values), dtype=np.uint64) * 8 + np.uint64(packed.ctypes.data)
         blocks = min((n + _THREADS - 1) // _THREADS, _MAX_BLOCKS)
-        check("cuLaunchKernel", drv.cuLaunchKernel(
-            fn, blocks, 1, 1, _THREADS, 1, 1, 0, stream, params.ctypes.data, 0))
+        check(
+            "cuLaunchKernel",
+            drv.cuLaunchKernel(fn, blocks, 1, 1, _THREADS, 1, 1, 0, stream, params.ctypes.data, 0),
+        )
         self.launches += 1
 
-    def _run_on_host(self, plan: Plan, io: Mapping[str, IOBinding], stream: int,
-                     allocate: Allocate) -> None:
+    def _run_on_host(
+        self, plan: Plan, io: Mapping[str, IOBinding], stream: int, allocate: Allocate
+    ) -> None:
         # The size of a data-dependent output is known only from the values: wait for the
         # inputs, compute on the host, then allocate and upload (TensorRT synchronizes too).
         from .._cuda import check, driver

@@ -9,8 +9,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["InputSpec", "OpSpec", "NetworkSpec", "build_engine", "reference", "DEMO_NETWORK",
-           "EngineBuildError", "trt_dtype"]
+__all__ = [
+    "InputSpec",
+    "OpSpec",
+    "NetworkSpec",
+    "build_engine",
+    "reference",
+    "DEMO_NETWORK",
+    "EngineBuildError",
+    "trt_dtype",
+]
 
 Shape = tuple[int, ...]
 
@@ -77,8 +85,15 @@ class EngineBuildError(RuntimeError):
     """Raised by :func:`build_engine` when TensorRT's builder returns None."""
 
 
-_TRT_TYPES = {"float32": "FLOAT", "float16": "HALF", "int8": "INT8", "int32": "INT32",
-              "bool": "BOOL", "uint8": "UINT8", "int64": "INT64"}
+_TRT_TYPES = {
+    "float32": "FLOAT",
+    "float16": "HALF",
+    "int8": "INT8",
+    "int32": "INT32",
+    "bool": "BOOL",
+    "uint8": "UINT8",
+    "int64": "INT64",
+}
 
 
 def trt_dtype(trt: Any, dtype: Any) -> Any:
@@ -118,15 +133,17 @@ def build_engine(trt: Any, spec: NetworkSpec, *, compute_capability: Any = None)
         if op.kind == "identity":
             layer = network.add_identity(args[0])
         elif op.kind == "elementwise":
-            layer = network.add_elementwise(args[0], args[1],
-                                            getattr(trt.ElementWiseOperation, op.op))
+            layer = network.add_elementwise(
+                args[0], args[1], getattr(trt.ElementWiseOperation, op.op)
+            )
         elif op.kind == "unary":
             layer = network.add_unary(args[0], getattr(trt.UnaryOperation, op.op))
         elif op.kind == "non_zero":
             layer = network.add_non_zero(args[0])
         else:
-            raise ValueError(f"op.kind={op.kind!r} is not one of identity, elementwise, unary, "
-                             f"non_zero")
+            raise ValueError(
+                f"op.kind={op.kind!r} is not one of identity, elementwise, unary, non_zero"
+            )
         if layer is None:
             raise EngineBuildError(f"adding {op} failed: {errors}")
         layer.name = f"layer_{op.output}"
@@ -148,21 +165,38 @@ def build_engine(trt: Any, spec: NetworkSpec, *, compute_capability: Any = None)
         config.set_compute_capability(cc, 0)
     plan = builder.build_serialized_network(network, config)
     if plan is None:
-        raise EngineBuildError(f"build_serialized_network returned None; TensorRT logged: "
-                               f"{errors}")
+        raise EngineBuildError(f"build_serialized_network returned None; TensorRT logged: {errors}")
     return bytes(memoryview(plan))
 
 
 _EW = {
-    "SUM": np.add, "PROD": np.multiply, "MAX": np.maximum, "MIN": np.minimum,
-    "SUB": np.subtract, "AND": np.logical_and, "OR": np.logical_or, "XOR": np.logical_xor,
-    "EQUAL": np.equal, "GREATER": np.greater, "LESS": np.less, "POW": np.power,
+    "SUM": np.add,
+    "PROD": np.multiply,
+    "MAX": np.maximum,
+    "MIN": np.minimum,
+    "SUB": np.subtract,
+    "AND": np.logical_and,
+    "OR": np.logical_or,
+    "XOR": np.logical_xor,
+    "EQUAL": np.equal,
+    "GREATER": np.greater,
+    "LESS": np.less,
+    "POW": np.power,
     "FLOOR_DIV": np.floor_divide,
 }
 _UN = {
-    "EXP": np.exp, "ABS": np.abs, "NEG": np.negative, "NOT": np.logical_not, "LOG": np.log,
-    "SQRT": np.sqrt, "RECIP": np.reciprocal, "SIN": np.sin, "COS": np.cos, "FLOOR": np.floor,
-    "CEIL": np.ceil, "SIGN": np.sign,
+    "EXP": np.exp,
+    "ABS": np.abs,
+    "NEG": np.negative,
+    "NOT": np.logical_not,
+    "LOG": np.log,
+    "SQRT": np.sqrt,
+    "RECIP": np.reciprocal,
+    "SIN": np.sin,
+    "COS": np.cos,
+    "FLOOR": np.floor,
+    "CEIL": np.ceil,
+    "SIGN": np.sign,
 }
 
 

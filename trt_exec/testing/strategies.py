@@ -50,8 +50,9 @@ def networks(
     EXP of an input). With ``allow_data_dependent``, some outputs are ``non_zero`` of an input.
     """
     if not 1 <= min_inputs <= max_inputs or not 1 <= min_outputs <= max_outputs:
-        raise ValueError(f"need 1 <= {min_inputs=} <= {max_inputs=} and "
-                         f"1 <= {min_outputs=} <= {max_outputs=}")
+        raise ValueError(
+            f"need 1 <= {min_inputs=} <= {max_inputs=} and 1 <= {min_outputs=} <= {max_outputs=}"
+        )
     if min_inputs > 2 * max_outputs:
         raise ValueError(f"{min_inputs=} inputs cannot all be used by {max_outputs=} ops")
     names_dt = [np.dtype(d).name for d in dtypes]
@@ -89,14 +90,19 @@ def networks(
             dtype_of[first] = draw(st.sampled_from(names_dt))
         dt = dtype_of[first]
         must_pair = len(uncovered) > 2 * left_after
+        second: str | None
         if must_pair:
             second = uncovered.pop(0)
             dtype_of[second] = dt
         else:
             same = [t for t in in_names + reusable if dtype_of.get(t) == dt and t != first]
             second = draw(st.sampled_from(same)) if same and draw(st.booleans()) else None
-        if second is None and allow_data_dependent and first in in_names and \
-                draw(st.integers(0, 3)) == 0:
+        if (
+            second is None
+            and allow_data_dependent
+            and first in in_names
+            and draw(st.integers(0, 3)) == 0
+        ):
             ops.append(OpSpec("non_zero", (first,), out))
             continue
         if second is None:
@@ -123,10 +129,7 @@ def networks(
     )
     profiles = tuple(
         tuple(
-            tuple(
-                tuple(b[sel] if d == -1 else d for d, b in zip(s, bounds[k]))
-                for sel in range(3)
-            )
+            tuple(tuple(b[sel] if d == -1 else d for d, b in zip(s, bounds[k])) for sel in range(3))
             for s in in_shapes
         )
         for k in range(n_prof)
@@ -153,15 +156,15 @@ def shapes_in_profile(draw: Any, spec: NetworkSpec, profile: int) -> dict[str, S
     """Concrete input shapes inside profile ``profile``; a dynamic dim index takes one value
     shared by all inputs (so elementwise ops broadcast)."""
     shared = _shared_bounds(spec, profile)
-    values = [draw(st.integers(*b)) if b else None for b in shared]
+    values: list[int | None] = [draw(st.integers(*b)) if b else None for b in shared]
     out = {}
     for inp, (mn, _, mx) in zip(spec.inputs, spec.profiles[profile]):
         dims = []
         for i, d in enumerate(inp.shape):
             if d != -1:
                 dims.append(d)
-            elif i < len(values) and values[i] is not None:
-                dims.append(values[i])
+            elif i < len(values) and (v := values[i]) is not None:
+                dims.append(v)
             else:
                 dims.append(draw(st.integers(mn[i], mx[i])))
         out[inp.name] = tuple(dims)
@@ -201,13 +204,15 @@ def _array(rng: np.random.Generator, dtype: str, shape: Shape) -> np.ndarray:
     return rng.integers(-10, 11, size=shape).astype(dtype)
 
 
-def input_arrays(spec: NetworkSpec, shapes: dict[str, Shape]) -> st.SearchStrategy[
-        dict[str, np.ndarray]]:
+def input_arrays(
+    spec: NetworkSpec, shapes: dict[str, Shape]
+) -> st.SearchStrategy[dict[str, np.ndarray]]:
     """C-contiguous input arrays of the given shapes with small exact values (see ``_array``)."""
 
     def make(seed: int) -> dict[str, np.ndarray]:
         rng = np.random.default_rng(seed)
-        return {i.name: np.ascontiguousarray(_array(rng, i.dtype, shapes[i.name]))
-                for i in spec.inputs}
+        return {
+            i.name: np.ascontiguousarray(_array(rng, i.dtype, shapes[i.name])) for i in spec.inputs
+        }
 
     return st.integers(0, 2**32 - 1).map(make)

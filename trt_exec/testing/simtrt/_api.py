@@ -30,8 +30,19 @@ from ._plan import (
     elementwise_out_dtype,
     unary_out_dtype,
 )
-from ._types import DimsBase, as_shape
+from ._types import as_shape
 from .devices import DeviceError
+
+
+class _Sim:
+    """Typing-only base: the factory gives every generated class these attributes."""
+
+    _ctl: Any
+    _C: Any
+    _PUBLIC_NAME: str
+    _op: Any  # layers
+    _out: Any  # layers
+
 
 _SEV_LETTER = {0: "F", 1: "E", 2: "W", 3: "I", 4: "V"}
 _ALIGN = 256
@@ -54,7 +65,7 @@ def _api_error(ctl: Any, logger: Any, cls: str, func: str, detail: str) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Logging (ILogger is subclassed by users; TensorRT calls self.log(severity, msg)).
-class ILoggerImpl:
+class ILoggerImpl(_Sim):
     """``trt.ILogger``: subclass it, call ``ILogger.__init__(self)``, implement ``log``.
 
     Like pybind11, constructing a subclass whose ``__init__`` skipped ``ILogger.__init__`` raises
@@ -71,7 +82,7 @@ class ILoggerImpl:
         raise RuntimeError('Tried to call pure virtual function "ILogger::log"')
 
 
-class LoggerImpl:
+class LoggerImpl(_Sim):
     """``trt.Logger(min_severity=Logger.WARNING)``: prints messages at or above min_severity to
     stderr as ``[MM/DD/YYYY-HH:MM:SS] [TRT] [E] msg`` (the bindings' default logger)."""
 
@@ -94,13 +105,12 @@ class LoggerImpl:
     def log(self, severity: Any, msg: str) -> None:
         if int(severity) <= int(self._min):
             stamp = time.strftime("%m/%d/%Y-%H:%M:%S")
-            print(f"[{stamp}] [TRT] [{_SEV_LETTER.get(int(severity), '?')}] {msg}",
-                  file=sys.stderr)
+            print(f"[{stamp}] [TRT] [{_SEV_LETTER.get(int(severity), '?')}] {msg}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------------------------
 # Builder side.
-class IHostMemoryImpl(bytes):
+class IHostMemoryImpl(_Sim, bytes):
     """``trt.IHostMemory``: the serialized plan, readable through the buffer protocol
     (``bytes(m)``, ``memoryview(m)``, ``m.nbytes``). A bytes subclass whose str-like methods and
     ``len()`` are hidden, as the real class has neither."""
@@ -117,7 +127,7 @@ class IHostMemoryImpl(bytes):
         return self._C["DataType"].UINT8 if hasattr(self._C["DataType"], "UINT8") else None
 
 
-class ITensorImpl:
+class ITensorImpl(_Sim):
     """``trt.ITensor`` of a network definition."""
 
     _PUBLIC = "ITensor"
@@ -176,7 +186,7 @@ class ITensorImpl:
         return self._C["TensorLocation"].DEVICE
 
 
-class ILayerImpl:
+class ILayerImpl(_Sim):
     """``trt.ILayer``: name, inputs and outputs of a network layer."""
 
     _PUBLIC = "ILayer"
@@ -215,7 +225,7 @@ class ILayerImpl:
         return self._out if index == 0 else None
 
 
-class IIdentityLayerImpl:
+class IIdentityLayerImpl(_Sim):
     _PUBLIC = "IIdentityLayer"
     _BASES = ("ILayer",)
     _RULES: dict[str, R.Rule] = {}
@@ -223,7 +233,7 @@ class IIdentityLayerImpl:
     _TYPE = "Identity"
 
 
-class IElementWiseLayerImpl:
+class IElementWiseLayerImpl(_Sim):
     _PUBLIC = "IElementWiseLayer"
     _BASES = ("ILayer",)
     _RULES: dict[str, R.Rule] = {}
@@ -235,7 +245,7 @@ class IElementWiseLayerImpl:
         return self._op
 
 
-class IUnaryLayerImpl:
+class IUnaryLayerImpl(_Sim):
     _PUBLIC = "IUnaryLayer"
     _BASES = ("ILayer",)
     _RULES: dict[str, R.Rule] = {}
@@ -247,7 +257,7 @@ class IUnaryLayerImpl:
         return self._op
 
 
-class INonZeroLayerImpl:
+class INonZeroLayerImpl(_Sim):
     _PUBLIC = "INonZeroLayer"
     _BASES = ("ILayer",)
     _RULES: dict[str, R.Rule] = {}
@@ -255,7 +265,7 @@ class INonZeroLayerImpl:
     _TYPE = "NonZero"
 
 
-class ICastLayerImpl:
+class ICastLayerImpl(_Sim):
     _PUBLIC = "ICastLayer"
     _BASES = ("ILayer",)
     _RULES: dict[str, R.Rule] = {}
@@ -267,7 +277,7 @@ class ICastLayerImpl:
         return self._out._dtype
 
 
-class INetworkDefinitionImpl:
+class INetworkDefinitionImpl(_Sim):
     """``trt.INetworkDefinition`` with the layers the simulator can evaluate."""
 
     _PUBLIC = "INetworkDefinition"
@@ -356,14 +366,19 @@ class INetworkDefinitionImpl:
         """TensorRT requires equal ranks here: a mismatch logs an error and returns None."""
         r1, r2 = len(self._shape_of(input1)), len(self._shape_of(input2))
         if r1 != r2:
-            _api_error(self._ctl, self._builder._logger, "INetworkDefinition", "addElementWise",
-                       f"Parameter check failed, condition: input1 rank {r1} == input2 rank "
-                       f"{r2}")
+            _api_error(
+                self._ctl,
+                self._builder._logger,
+                "INetworkDefinition",
+                "addElementWise",
+                f"Parameter check failed, condition: input1 rank {r1} == input2 rank {r2}",
+            )
             return None
         out = elementwise_out_dtype(int(op), int(input1._dtype), int(input2._dtype))
         dt = self._C["DataType"]
-        return self._add("IElementWiseLayer", [input1, input2],
-                         dt(out) if out is not None else input1._dtype, op)
+        return self._add(
+            "IElementWiseLayer", [input1, input2], dt(out) if out is not None else input1._dtype, op
+        )
 
     def add_unary(self, input: Any, op: Any) -> Any:
         out = unary_out_dtype(int(op), int(input._dtype))
@@ -378,8 +393,10 @@ class INetworkDefinitionImpl:
         idx = dt.INT32 if rel.flavor == "tensorrt" and rel.vt < (10,) else dt.INT64
         if indices_type is not None:
             if rel.flavor == "tensorrt" and rel.vt < (10, 16):
-                raise TypeError("add_non_zero(): incompatible function arguments "
-                                "(indices_type needs TensorRT 10.16+)")
+                raise TypeError(
+                    "add_non_zero(): incompatible function arguments "
+                    "(indices_type needs TensorRT 10.16+)"
+                )
             idx = indices_type
         return self._add("INonZeroLayer", [input], idx)
 
@@ -398,7 +415,7 @@ class INetworkDefinitionImpl:
         return shapes[0]
 
 
-class IOptimizationProfileImpl:
+class IOptimizationProfileImpl(_Sim):
     """``trt.IOptimizationProfile``. ``set_shape`` raises RuntimeError ("Shape provided for min is
     inconsistent with other shapes.") when TensorRT's setDimensions refuses (pyCore.cpp)."""
 
@@ -423,9 +440,14 @@ class IOptimizationProfileImpl:
                 ok = all(a <= b for a, b in zip(lo, hi))
         if not ok:
             self._broken = True
-            _api_error(self._ctl, self._builder._logger, "IOptimizationProfile", "setDimensions",
-                       f"Parameter check failed, condition: {('min', 'opt', 'max')[sel]} "
-                       f"dimensions {dims} of input {name} are inconsistent with {cur}")
+            _api_error(
+                self._ctl,
+                self._builder._logger,
+                "IOptimizationProfile",
+                "setDimensions",
+                f"Parameter check failed, condition: {('min', 'opt', 'max')[sel]} "
+                f"dimensions {dims} of input {name} are inconsistent with {cur}",
+            )
             return False
         cur[sel] = dims
         return True
@@ -433,8 +455,7 @@ class IOptimizationProfileImpl:
     def set_shape(self, input: str, min: Any, opt: Any, max: Any) -> None:
         for sel, (label, dims) in enumerate((("min", min), ("opt", opt), ("max", max))):
             if not self._set(str(input), sel, as_shape(dims)):
-                raise RuntimeError(f"Shape provided for {label} is inconsistent with other "
-                                   f"shapes.")
+                raise RuntimeError(f"Shape provided for {label} is inconsistent with other shapes.")
 
     def get_shape(self, input: str) -> list[Any]:
         cur = self._shapes.get(str(input))
@@ -443,11 +464,12 @@ class IOptimizationProfileImpl:
         return [self._C["Dims"](c) for c in cur]
 
     def _valid(self) -> bool:
-        return not self._broken and all(all(c is not None for c in v)
-                                        for v in self._shapes.values())
+        return not self._broken and all(
+            all(c is not None for c in v) for v in self._shapes.values()
+        )
 
 
-class IBuilderConfigImpl:
+class IBuilderConfigImpl(_Sim):
     """``trt.IBuilderConfig`` (flags, memory pools, profiles; RTX compute capabilities)."""
 
     _PUBLIC = "IBuilderConfig"
@@ -510,9 +532,13 @@ class IBuilderConfigImpl:
     def add_optimization_profile(self, profile: Any) -> int:
         """Returns the profile's index, or -1 (with a logged error) for an invalid profile."""
         if not profile._valid():
-            _api_error(self._ctl, self._builder._logger, "IBuilderConfig",
-                       "addOptimizationProfile",
-                       "Parameter check failed, condition: profile->isValid()")
+            _api_error(
+                self._ctl,
+                self._builder._logger,
+                "IBuilderConfig",
+                "addOptimizationProfile",
+                "Parameter check failed, condition: profile->isValid()",
+            )
             return -1
         self._profiles.append({k: tuple(v) for k, v in profile._shapes.items()})
         return len(self._profiles) - 1
@@ -532,10 +558,14 @@ class IBuilderConfigImpl:
 
     def set_compute_capability(self, compute_capability: Any, index: int) -> bool:
         if not 0 <= index < len(self._ccs):
-            _api_error(self._ctl, self._builder._logger, "IBuilderConfig",
-                       "setComputeCapability",
-                       f"Parameter check failed, condition: index {index} < "
-                       f"num_compute_capabilities {len(self._ccs)}")
+            _api_error(
+                self._ctl,
+                self._builder._logger,
+                "IBuilderConfig",
+                "setComputeCapability",
+                f"Parameter check failed, condition: index {index} < "
+                f"num_compute_capabilities {len(self._ccs)}",
+            )
             return False
         self._ccs[index] = compute_capability
         return True
@@ -546,7 +576,7 @@ class IBuilderConfigImpl:
         return self._C["ComputeCapability"].NONE
 
 
-class BuilderImpl:
+class BuilderImpl(_Sim):
     """``trt.Builder(logger)``."""
 
     _PUBLIC = "Builder"
@@ -594,8 +624,12 @@ class BuilderImpl:
         try:
             plan = _compile(self, network, config)
         except _BuildError as exc:
-            _log(ctl, self._logger, 1, f"4: [network.cpp::validate] Error Code 4: Internal "
-                                        f"Error ({exc})")
+            _log(
+                ctl,
+                self._logger,
+                1,
+                f"4: [network.cpp::validate] Error Code 4: Internal Error ({exc})",
+            )
             return None
         return self._C["IHostMemory"](plan.to_bytes())
 
@@ -618,8 +652,10 @@ def _compile(builder: Any, network: Any, config: Any) -> Plan:
     ctl = builder._ctl
     rel = ctl._rel
     if network._implicit:
-        raise _BuildError("Network was created without NetworkDefinitionCreationFlag."
-                          "EXPLICIT_BATCH: implicit-batch networks are not simulated")
+        raise _BuildError(
+            "Network was created without NetworkDefinitionCreationFlag."
+            "EXPLICIT_BATCH: implicit-batch networks are not simulated"
+        )
     if not network._outputs:
         raise _BuildError("Network must have at least one output")
     names = [t._name for t in network._inputs]
@@ -628,41 +664,48 @@ def _compile(builder: Any, network: Any, config: Any) -> Plan:
     inputs = []
     for t in network._inputs:
         if int(t._dtype) not in NP_DTYPES:
-            raise _BuildError(f"{t._name}: data type {t._dtype} is not supported by the "
-                              f"simulator")
+            raise _BuildError(f"{t._name}: data type {t._dtype} is not supported by the simulator")
         if any(d == 0 or d < -1 for d in t._shape):
             raise _BuildError(f"{t._name}: invalid dimensions {_dims_str(t._shape)}")
         inputs.append(TensorInfo(t._name, int(t._dtype), t._shape))
     dynamic = [t for t in inputs if -1 in t.shape]
     profiles = list(config._profiles)
     if dynamic and not profiles:
-        raise _BuildError("Network has dynamic or shape inputs, but no optimization profile has "
-                          "been defined.")
+        raise _BuildError(
+            "Network has dynamic or shape inputs, but no optimization profile has been defined."
+        )
     if not profiles:
         profiles = [{}]
     final_profiles = []
     for k, prof in enumerate(profiles):
         out: dict[str, tuple[tuple[int, ...], ...]] = {}
         for t in inputs:
-            shapes = prof.get(t.name)
-            if shapes is None:
+            bounds = prof.get(t.name)
+            if bounds is None:
                 if -1 in t.shape:
-                    raise _BuildError(f"{t.name}: dynamic input is missing dimensions in "
-                                      f"profile {k}.")
-                shapes = (t.shape, t.shape, t.shape)
-            for sel, s in zip(("min", "opt", "max"), shapes):
+                    raise _BuildError(
+                        f"{t.name}: dynamic input is missing dimensions in profile {k}."
+                    )
+                bounds = (t.shape, t.shape, t.shape)
+            for sel, s in zip(("min", "opt", "max"), bounds):
                 if len(s) != len(t.shape):
-                    raise _BuildError(f"{t.name}: number of dimensions is {len(s)} for {sel} "
-                                      f"dimensions in profile {k}, expected {len(t.shape)}.")
+                    raise _BuildError(
+                        f"{t.name}: number of dimensions is {len(s)} for {sel} "
+                        f"dimensions in profile {k}, expected {len(t.shape)}."
+                    )
                 for i, (d, nd) in enumerate(zip(s, t.shape)):
                     if nd != -1 and d != nd:
-                        raise _BuildError(f"{t.name}: for dimension number {i} in profile {k} "
-                                          f"does not match network definition (got {sel}={d}, "
-                                          f"network={nd})")
+                        raise _BuildError(
+                            f"{t.name}: for dimension number {i} in profile {k} "
+                            f"does not match network definition (got {sel}={d}, "
+                            f"network={nd})"
+                        )
                     if d <= 0:
-                        raise _BuildError(f"{t.name}: {sel} dimension {i} in profile {k} must "
-                                          f"be positive, got {d}")
-            out[t.name] = tuple(tuple(s) for s in shapes)
+                        raise _BuildError(
+                            f"{t.name}: {sel} dimension {i} in profile {k} must "
+                            f"be positive, got {d}"
+                        )
+            out[t.name] = tuple(tuple(s) for s in bounds)
         final_profiles.append(out)
     # Layers in creation order (TensorRT topologically sorts; creation order is already sorted).
     tensor_ids: dict[int, str] = {id(t): t._name for t in network._inputs}
@@ -673,8 +716,9 @@ def _compile(builder: Any, network: Any, config: Any) -> Plan:
         ins = []
         for t in layer._inputs:
             if id(t) not in tensor_ids:
-                raise _BuildError(f"{layer._name}: input tensor {t._name} is not produced by "
-                                  f"the network")
+                raise _BuildError(
+                    f"{layer._name}: input tensor {t._name} is not produced by the network"
+                )
             ins.append(tensor_ids[id(t)])
         kind = layer._KIND
         dtypes = [int(t._dtype) for t in layer._inputs]
@@ -682,14 +726,18 @@ def _compile(builder: Any, network: Any, config: Any) -> Plan:
         if kind == "elementwise":
             odt = elementwise_out_dtype(op, dtypes[0], dtypes[1])
             if odt is None:
-                raise _BuildError(f"{layer._name}: ElementWise operation {layer._op.name} does "
-                                  f"not support input types {layer._inputs[0]._dtype.name} and "
-                                  f"{layer._inputs[1]._dtype.name}")
+                raise _BuildError(
+                    f"{layer._name}: ElementWise operation {layer._op.name} does "
+                    f"not support input types {layer._inputs[0]._dtype.name} and "
+                    f"{layer._inputs[1]._dtype.name}"
+                )
         elif kind == "unary":
             odt = unary_out_dtype(op, dtypes[0])
             if odt is None:
-                raise _BuildError(f"{layer._name}: Unary operation {layer._op.name} does not "
-                                  f"support input type {layer._inputs[0]._dtype.name}")
+                raise _BuildError(
+                    f"{layer._name}: Unary operation {layer._op.name} does not "
+                    f"support input type {layer._inputs[0]._dtype.name}"
+                )
         else:
             odt = int(layer._out._dtype)
         if odt not in NP_DTYPES:
@@ -710,23 +758,34 @@ def _compile(builder: Any, network: Any, config: Any) -> Plan:
         if id(t) not in tensor_ids or t._is_input:
             raise _BuildError(f"output {t._name} is not produced by a layer of the network")
         name = tensor_ids[id(t)]
-        outputs.append(TensorInfo(name, next(la.dtype for la in layers if la.output == name),
-                                  shapes[name]))
+        outputs.append(
+            TensorInfo(name, next(la.dtype for la in layers if la.output == name), shapes[name])
+        )
     ccs = tuple(int(c) for c in config._ccs if c is not None)
-    return Plan(rel.flavor, rel.version, network._name, tuple(inputs), tuple(outputs),
-                tuple(layers), tuple(final_profiles), ccs)
+    return Plan(
+        rel.flavor,
+        rel.version,
+        network._name,
+        tuple(inputs),
+        tuple(outputs),
+        tuple(layers),
+        tuple(final_profiles),
+        ccs,
+    )
 
 
 def _check_logger(obj: Any, logger: Any) -> None:
     if not isinstance(logger, obj._C["ILogger"]):
-        raise TypeError(f"__init__(): incompatible constructor arguments. The following argument "
-                        f"types are supported:\n    1. ({obj._PUBLIC_NAME}, logger: ILogger)\n\n"
-                        f"Invoked with: {logger!r}")
+        raise TypeError(
+            f"__init__(): incompatible constructor arguments. The following argument "
+            f"types are supported:\n    1. ({obj._PUBLIC_NAME}, logger: ILogger)\n\n"
+            f"Invoked with: {logger!r}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
 # Runtime side.
-class RuntimeImpl:
+class RuntimeImpl(_Sim):
     """``trt.Runtime(logger)``."""
 
     _PUBLIC = "Runtime"
@@ -772,29 +831,52 @@ class RuntimeImpl:
         if ctl._failures and ctl._take("deserialize_cuda_engine", self._logger):
             return None
         if not blob:
-            _api_error(ctl, self._logger, "IRuntime", "deserializeCudaEngine",
-                       "Parameter check failed, condition: (blob) != nullptr && size > 0")
+            _api_error(
+                ctl,
+                self._logger,
+                "IRuntime",
+                "deserializeCudaEngine",
+                "Parameter check failed, condition: (blob) != nullptr && size > 0",
+            )
             return None
         _log(ctl, self._logger, 3, f"Loaded engine size: {len(blob) / 2**20:.0f} MiB")
         try:
             flavor, version = Plan.peek_version(blob)
             mine = ctl._rel
             if (flavor, version) != (mine.flavor, mine.version):
-                _log(ctl, self._logger, 1,
-                     f"6: The engine plan file is not compatible with this version of "
-                     f"{_product(mine.flavor)}, expecting library version {mine.version} got "
-                     f"{version}{'' if flavor == mine.flavor else f' ({_product(flavor)})'}, "
-                     f"please rebuild.")
-                _log(ctl, self._logger, 1, "2: [engine.cpp::deserializeEngine] Error Code 2: "
-                                           "Internal Error (Assertion engine->deserialize() "
-                                           "failed. )")
+                _log(
+                    ctl,
+                    self._logger,
+                    1,
+                    f"6: The engine plan file is not compatible with this version of "
+                    f"{_product(mine.flavor)}, expecting library version {mine.version} got "
+                    f"{version}{'' if flavor == mine.flavor else f' ({_product(flavor)})'}, "
+                    f"please rebuild.",
+                )
+                _log(
+                    ctl,
+                    self._logger,
+                    1,
+                    "2: [engine.cpp::deserializeEngine] Error Code 2: "
+                    "Internal Error (Assertion engine->deserialize() "
+                    "failed. )",
+                )
                 return None
             plan = Plan.from_bytes(blob)
         except PlanError as exc:
-            _log(ctl, self._logger, 1, f"1: [stdArchiveReader.cpp::StdArchiveReader] Error "
-                                        f"Code 1: Serialization ({exc})")
-            _log(ctl, self._logger, 1, "4: [runtime.cpp::deserializeCudaEngine] Error Code 4: "
-                                        "Internal Error (Engine deserialization failed.)")
+            _log(
+                ctl,
+                self._logger,
+                1,
+                f"1: [stdArchiveReader.cpp::StdArchiveReader] Error Code 1: Serialization ({exc})",
+            )
+            _log(
+                ctl,
+                self._logger,
+                1,
+                "4: [runtime.cpp::deserializeCudaEngine] Error Code 4: "
+                "Internal Error (Engine deserialization failed.)",
+            )
             return None
         return self._C["ICudaEngine"](self, plan, blob)
 
@@ -835,9 +917,12 @@ class _EngineMeta:
             maxes = {n: s[2] for n, s in p.items()}
             shapes = plan.infer(maxes)
             inner = [la.output for la in plan.layers if la.output not in self.outputs]
-            total = sum(_aligned(math.prod(max(d, 1) for d in shapes[n]) *
-                                 NP_DTYPES[la.dtype].itemsize)
-                        for n in inner for la in plan.layers if la.output == n)
+            total = sum(
+                _aligned(math.prod(max(d, 1) for d in shapes[n]) * NP_DTYPES[la.dtype].itemsize)
+                for n in inner
+                for la in plan.layers
+                if la.output == n
+            )
             sizes.append(_ALIGN * 2 + total)
         self.mem_sizes = sizes
 
@@ -846,7 +931,7 @@ def _aligned(n: int) -> int:
     return (n + _ALIGN - 1) // _ALIGN * _ALIGN
 
 
-class ICudaEngineImpl:
+class ICudaEngineImpl(_Sim):
     """``trt.ICudaEngine``. Bindings API through 8.x; named-tensor API from 8.5 (TENSORRT_FACTS).
 
     With P profiles there are ``num_io_tensors * P`` bindings; binding ``k * nio + i`` is IO tensor
@@ -937,8 +1022,10 @@ class ICudaEngineImpl:
 
     def get_device_memory_size_for_profile(self, profile_index: int) -> int:
         if not 0 <= profile_index < self._m.n_prof:
-            self._err("getDeviceMemorySizeForProfile", f"profile index {profile_index} out of "
-                      f"range [0, {self._m.n_prof})")
+            self._err(
+                "getDeviceMemorySizeForProfile",
+                f"profile index {profile_index} out of range [0, {self._m.n_prof})",
+            )
             return 0
         return self._m.mem_sizes[profile_index]
 
@@ -951,10 +1038,15 @@ class ICudaEngineImpl:
         """10.x+: optional ExecutionContextAllocationStrategy (USER_MANAGED needs
         set_device_memory before execute); RTX / 10.11+: optional IRuntimeConfig."""
         ctl = self._ctl
-        if (strategy is not None or runtime_config is not None) and ctl._rel.vt < (10,) and \
-                ctl._rel.flavor == "tensorrt":
-            raise TypeError("create_execution_context(): incompatible function arguments; 8.x "
-                            "takes no arguments")
+        if (
+            (strategy is not None or runtime_config is not None)
+            and ctl._rel.vt < (10,)
+            and ctl._rel.flavor == "tensorrt"
+        ):
+            raise TypeError(
+                "create_execution_context(): incompatible function arguments; 8.x "
+                "takes no arguments"
+            )
         if ctl._failures and ctl._take("create_execution_context", self._logger):
             return None
         if runtime_config is not None:
@@ -1032,8 +1124,10 @@ class ICudaEngineImpl:
     def get_tensor_name(self, index: int) -> Any:
         names = self._m.names
         if not 0 <= index < len(names):
-            self._err("getIOTensorName", f"Parameter check failed, condition: index {index} in "
-                      f"[0, {len(names)})")
+            self._err(
+                "getIOTensorName",
+                f"Parameter check failed, condition: index {index} in [0, {len(names)})",
+            )
             return None
         return names[index]
 
@@ -1049,8 +1143,11 @@ class ICudaEngineImpl:
     def _known(self, func: str, name: str) -> bool:
         if name in self._m.index:
             return True
-        self._err(func, f"Parameter check failed, condition: tensor name {name!r} is not an IO "
-                  f"tensor of the engine")
+        self._err(
+            func,
+            f"Parameter check failed, condition: tensor name {name!r} is not an IO "
+            f"tensor of the engine",
+        )
         return False
 
     def get_tensor_shape(self, name: str) -> Any:
@@ -1075,8 +1172,11 @@ class ICudaEngineImpl:
         """[min, opt, max] Dims of an input in a profile (pyCore get_tensor_profile_shape)."""
         m = self._m
         if not 0 <= profile_index < m.n_prof or name not in m.inputs:
-            self._err("getProfileShape", f"Parameter check failed, condition: {name!r} is an "
-                      f"input and profile index {profile_index} in [0, {m.n_prof})")
+            self._err(
+                "getProfileShape",
+                f"Parameter check failed, condition: {name!r} is an "
+                f"input and profile index {profile_index} in [0, {m.n_prof})",
+            )
             return [self._dims(None)] * 3
         return [self._dims(s) for s in self._plan.profiles[profile_index][name]]
 
@@ -1096,8 +1196,11 @@ class ICudaEngineImpl:
         else:
             idx = int(b)
         if not 0 <= idx < len(m.binding_names):
-            self._err(func, f"Parameter check failed, condition: bindingIndex {b!r} in "
-                      f"[0, {len(m.binding_names)})")
+            self._err(
+                func,
+                f"Parameter check failed, condition: bindingIndex {b!r} in "
+                f"[0, {len(m.binding_names)})",
+            )
             return -1
         return idx
 
@@ -1136,13 +1239,16 @@ class ICudaEngineImpl:
         m = self._m
         i = self._binding("getProfileDimensions", binding)
         if i < 0 or i % m.nio >= m.n_in or not 0 <= profile_index < m.n_prof:
-            self._err("getProfileDimensions", f"Parameter check failed, condition: binding "
-                      f"{binding!r} is an input and profile {profile_index} in [0, {m.n_prof})")
+            self._err(
+                "getProfileDimensions",
+                f"Parameter check failed, condition: binding "
+                f"{binding!r} is an input and profile {profile_index} in [0, {m.n_prof})",
+            )
             return [self._dims(None)] * 3
         return [self._dims(s) for s in self._plan.profiles[profile_index][m.names[i % m.nio]]]
 
 
-class IRuntimeConfigImpl:
+class IRuntimeConfigImpl(_Sim):
     """``trt.IRuntimeConfig`` (TensorRT 10.11+, TensorRT-RTX): allocation strategy only."""
 
     _PUBLIC = "IRuntimeConfig"
@@ -1152,14 +1258,17 @@ class IRuntimeConfigImpl:
         self._strategy = self._C["ExecutionContextAllocationStrategy"].STATIC
 
     def set_execution_context_allocation_strategy(self, strategy: Any = None) -> None:
-        self._strategy = (strategy if strategy is not None
-                          else self._C["ExecutionContextAllocationStrategy"].STATIC)
+        self._strategy = (
+            strategy
+            if strategy is not None
+            else self._C["ExecutionContextAllocationStrategy"].STATIC
+        )
 
     def get_execution_context_allocation_strategy(self) -> Any:
         return self._strategy
 
 
-class IOutputAllocatorImpl:
+class IOutputAllocatorImpl(_Sim):
     """``trt.IOutputAllocator`` (8.5+): users subclass it and call ``IOutputAllocator.__init__``.
 
     The base class defines no Python methods (as in pyCore.cpp); TensorRT looks up
@@ -1177,7 +1286,7 @@ class IOutputAllocatorImpl:
 _EMPTY: dict[str, Any] = {}
 
 
-class IExecutionContextImpl:
+class IExecutionContextImpl(_Sim):
     """``trt.IExecutionContext``. Setters return False and log an ERROR on bad input."""
 
     _PUBLIC = "IExecutionContext"
@@ -1270,8 +1379,11 @@ class IExecutionContextImpl:
     def _switch(self, func: str, index: int) -> bool:
         n = self._m.n_prof
         if not 0 <= int(index) < n:
-            return self._err(func, f"Parameter check failed, condition: profileIndex {index} "
-                             f">= 0 && profileIndex < {n}")
+            return self._err(
+                func,
+                f"Parameter check failed, condition: profileIndex {index} "
+                f">= 0 && profileIndex < {n}",
+            )
         if int(index) != self._profile:
             self._profile = int(index)
             self._shapes = {}
@@ -1294,8 +1406,9 @@ class IExecutionContextImpl:
     def set_device_memory(self, memory: int, size: int) -> None:
         need = self._m.mem_sizes[self._profile]
         if size < need:
-            self._err("setDeviceMemoryV2", f"Parameter check failed, condition: size {size} >= "
-                      f"{need}")
+            self._err(
+                "setDeviceMemoryV2", f"Parameter check failed, condition: size {size} >= {need}"
+            )
             return
         self._needs_memory = not memory
 
@@ -1307,30 +1420,46 @@ class IExecutionContextImpl:
         m = self._m
         if name not in m.inputs:
             if name in m.outputs:
-                return self._err(func, f"Parameter check failed, condition: {name} is an input "
-                                 f"tensor; cannot set the shape of output tensor {name}")
-            return self._err(func, f"Parameter check failed, condition: tensor {name!r} not "
-                             f"found in engine")
+                return self._err(
+                    func,
+                    f"Parameter check failed, condition: {name} is an input "
+                    f"tensor; cannot set the shape of output tensor {name}",
+                )
+            return self._err(
+                func, f"Parameter check failed, condition: tensor {name!r} not found in engine"
+            )
         engine_dims = m.shape[name]
         if len(dims) != len(engine_dims):
-            return self._err(func, f"Parameter check failed, condition: engineDims.nbDims == "
-                             f"dimensions.nbDims. {name}: rank {len(dims)} given, expected "
-                             f"{len(engine_dims)}")
+            return self._err(
+                func,
+                f"Parameter check failed, condition: engineDims.nbDims == "
+                f"dimensions.nbDims. {name}: rank {len(dims)} given, expected "
+                f"{len(engine_dims)}",
+            )
         lo, hi = m.bounds[self._profile][name]
         for i, d in enumerate(dims):
             if d < 0:
-                return self._err(func, f"Parameter check failed, condition: all dimensions of "
-                                 f"{name} are non-negative, got {_dims_str(dims)}")
+                return self._err(
+                    func,
+                    f"Parameter check failed, condition: all dimensions of "
+                    f"{name} are non-negative, got {_dims_str(dims)}",
+                )
             if engine_dims[i] != -1 and d != engine_dims[i]:
-                return self._err(func, f"Parameter check failed, condition: engineDims.d[{i}] "
-                                 f"== dims.d[{i}]. Static dimension mismatch while setting input "
-                                 f"shape for {name}. Set dimensions are {_dims_str(dims)}. "
-                                 f"Expected dimensions are {_dims_str(engine_dims)}.")
+                return self._err(
+                    func,
+                    f"Parameter check failed, condition: engineDims.d[{i}] "
+                    f"== dims.d[{i}]. Static dimension mismatch while setting input "
+                    f"shape for {name}. Set dimensions are {_dims_str(dims)}. "
+                    f"Expected dimensions are {_dims_str(engine_dims)}.",
+                )
             if not lo[i] <= d <= hi[i]:
-                return self._err(func, f"Parameter check failed, condition: satisfyProfile "
-                                 f"Runtime dimension does not satisfy any optimization profile. "
-                                 f"{name}: dimension {i} is {d}, profile {self._profile} allows "
-                                 f"[{lo[i]}, {hi[i]}]")
+                return self._err(
+                    func,
+                    f"Parameter check failed, condition: satisfyProfile "
+                    f"Runtime dimension does not satisfy any optimization profile. "
+                    f"{name}: dimension {i} is {d}, profile {self._profile} allows "
+                    f"[{lo[i]}, {hi[i]}]",
+                )
         return True
 
     def set_input_shape(self, name: str, shape: Any) -> bool:
@@ -1352,13 +1481,19 @@ class IExecutionContextImpl:
         m = self._m
         binding = int(binding)
         if not 0 <= binding < len(m.binding_names):
-            return self._err("setBindingDimensions", f"Parameter check failed, condition: "
-                             f"bindingIndex {binding} in [0, {len(m.binding_names)})")
+            return self._err(
+                "setBindingDimensions",
+                f"Parameter check failed, condition: "
+                f"bindingIndex {binding} in [0, {len(m.binding_names)})",
+            )
         if binding // m.nio != self._profile:
-            return self._err("setBindingDimensions", f"Parameter check failed, condition: "
-                             f"binding {binding} belongs to the active profile "
-                             f"{self._profile} (bindings [{self._profile * m.nio}, "
-                             f"{(self._profile + 1) * m.nio}))")
+            return self._err(
+                "setBindingDimensions",
+                f"Parameter check failed, condition: "
+                f"binding {binding} belongs to the active profile "
+                f"{self._profile} (bindings [{self._profile * m.nio}, "
+                f"{(self._profile + 1) * m.nio}))",
+            )
         name = m.names[binding % m.nio]
         dims = as_shape(shape)
         if not self._check_shape("setBindingDimensions", name, dims):
@@ -1441,13 +1576,18 @@ class IExecutionContextImpl:
             return False
         m = self._m
         if name not in m.index:
-            return self._err("setTensorAddress", f"Parameter check failed, condition: tensor "
-                             f"{name!r} not found in engine")
+            return self._err(
+                "setTensorAddress",
+                f"Parameter check failed, condition: tensor {name!r} not found in engine",
+            )
         memory = int(memory)
         if memory % m.np_dtype[name].itemsize:
-            return self._err("setTensorAddress", f"Parameter check failed, condition: address "
-                             f"{memory:#x} of {name} is aligned to its element size "
-                             f"{m.np_dtype[name].itemsize}")
+            return self._err(
+                "setTensorAddress",
+                f"Parameter check failed, condition: address "
+                f"{memory:#x} of {name} is aligned to its element size "
+                f"{m.np_dtype[name].itemsize}",
+            )
         self._addr[name] = memory
         return True
 
@@ -1456,8 +1596,10 @@ class IExecutionContextImpl:
 
     def set_output_allocator(self, name: str, output_allocator: Any) -> bool:
         if name not in self._m.outputs:
-            return self._err("setOutputAllocator", f"Parameter check failed, condition: "
-                             f"{name!r} is an output tensor")
+            return self._err(
+                "setOutputAllocator",
+                f"Parameter check failed, condition: {name!r} is an output tensor",
+            )
         if output_allocator is None:
             self._alloc.pop(name, None)
         else:
@@ -1485,17 +1627,26 @@ class IExecutionContextImpl:
     def _enqueue(self, func: str, addr: dict[str, int], stream: int, use_alloc: bool) -> bool:
         m = self._m
         if self._needs_memory:
-            return self._err(func, "Parameter check failed, condition: device memory was set "
-                             "(the context was created without device memory)")
+            return self._err(
+                func,
+                "Parameter check failed, condition: device memory was set "
+                "(the context was created without device memory)",
+            )
         shapes = self._shapes
         for name in m.in_names:
             if name not in shapes:
-                return self._err(func, f"Parameter check failed, condition: "
-                                 f"allInputDimensionsSpecified. Input shape of {name} is not "
-                                 f"specified")
-            if not addr.get(name) and math.prod(shapes[name]):
-                return self._err(func, f"Parameter check failed, condition: address of input "
-                                 f"tensor {name} is set (non-null)")
+                return self._err(
+                    func,
+                    f"Parameter check failed, condition: "
+                    f"allInputDimensionsSpecified. Input shape of {name} is not "
+                    f"specified",
+                )
+            if not addr.get(name) and 0 not in shapes[name]:
+                return self._err(
+                    func,
+                    f"Parameter check failed, condition: address of input "
+                    f"tensor {name} is set (non-null)",
+                )
         oshapes = self._output_shapes()
         if oshapes is None:
             return False
@@ -1509,11 +1660,17 @@ class IExecutionContextImpl:
             s = oshapes[name]
             if name in m.dd:
                 if name not in allocs and not a:
-                    return self._err(func, f"Parameter check failed, condition: data-dependent "
-                                     f"output {name} has an IOutputAllocator or an address")
-            elif not a and name not in allocs and math.prod(s):
-                return self._err(func, f"Parameter check failed, condition: address of output "
-                                 f"tensor {name} is set (non-null)")
+                    return self._err(
+                        func,
+                        f"Parameter check failed, condition: data-dependent "
+                        f"output {name} has an IOutputAllocator or an address",
+                    )
+            elif not a and name not in allocs and 0 not in s:
+                return self._err(
+                    func,
+                    f"Parameter check failed, condition: address of output "
+                    f"tensor {name} is set (non-null)",
+                )
             io[name] = (a, s, npd[name])
         notes: list[tuple[Any, str, tuple[int, ...]]] = []
 
@@ -1528,8 +1685,7 @@ class IExecutionContextImpl:
                 return io[name][0]
             ptr = _call_allocator(self, alloc, name, io[name][0], size, stream)
             if not ptr and size:
-                raise DeviceError(f"IOutputAllocator for {name} returned nullptr for {size} "
-                                  f"bytes")
+                raise DeviceError(f"IOutputAllocator for {name} returned nullptr for {size} bytes")
             notes.append((alloc, name, tuple(shape)))
             self._dd_shapes[name] = tuple(shape)
             return ptr
@@ -1561,23 +1717,34 @@ class IExecutionContextImpl:
         per_io = not (v.flavor == "tensorrt" and v.vt < (10,))
         want = m.nio if per_io else len(m.binding_names)
         if len(bindings) != want:
-            self._err(func, f"Parameter check failed, condition: bindings has {want} pointers "
-                      f"({'one per IO tensor' if per_io else 'num_bindings'}), got "
-                      f"{len(bindings)}")
+            self._err(
+                func,
+                f"Parameter check failed, condition: bindings has {want} pointers "
+                f"({'one per IO tensor' if per_io else 'num_bindings'}), got "
+                f"{len(bindings)}",
+            )
             return None
         base = 0 if per_io else self._profile * m.nio
         addr = {}
         for i, name in enumerate(m.names):
             ptr = int(bindings[base + i])
-            if not ptr and (name in m.inputs or name in m.dd or
-                            math.prod(self._shapes.get(name, (1,)))):
-                self._err(func, f"Parameter check failed, condition: bindings[{base + i}] != "
-                          f"nullptr ({name})")
+            if not ptr and 0 not in self._known_shape(name):
+                self._err(
+                    func,
+                    f"Parameter check failed, condition: bindings[{base + i}] != nullptr ({name})",
+                )
                 return None
             addr[name] = ptr
         return addr
 
-    def execute_async_v2(self, bindings: Any, stream_handle: int, input_consumed: Any = None) -> bool:
+    def _known_shape(self, name: str) -> tuple[int, ...]:
+        if name in self._shapes:
+            return self._shapes[name]
+        return (self._output_shapes() or {}).get(name, (1,))
+
+    def execute_async_v2(
+        self, bindings: Any, stream_handle: int, input_consumed: Any = None
+    ) -> bool:
         """8.x: ``len(bindings) == num_bindings``; the active profile's slots are used."""
         ctl = self._ctl
         if ctl._failures and ctl._take("execute_async_v2", self._logger):
@@ -1606,13 +1773,15 @@ def _call_allocator(ctx: Any, alloc: Any, name: str, current: int, size: int, st
     elif hasattr(cls, "reallocate_output"):
         result = alloc.reallocate_output(name, current, size, _ALIGN)
     else:
-        raise DeviceError('Tried to call pure virtual function "IOutputAllocator::'
-                          'reallocateOutput"')
+        raise DeviceError(
+            'Tried to call pure virtual function "IOutputAllocator::reallocateOutput"'
+        )
     return int(result or 0)
 
 
-_PROFILE_SETTER = property(IExecutionContextImpl._get_profile,
-                           IExecutionContextImpl._set_profile_sync)
+_PROFILE_SETTER = property(
+    IExecutionContextImpl._get_profile, IExecutionContextImpl._set_profile_sync
+)
 
 
 def context_profile_property(rel: R.Release) -> property:
@@ -1622,7 +1791,7 @@ def context_profile_property(rel: R.Release) -> property:
     return IExecutionContextImpl.active_optimization_profile  # type: ignore[return-value]
 
 
-IMPLS = [
+IMPLS: list[Any] = [
     ILoggerImpl,
     LoggerImpl,
     IHostMemoryImpl,

@@ -1,4 +1,4 @@
-"""Builds one simulated ``tensorrt`` / ``tensorrt_rtx`` module per call, and its ``_sim`` control."""
+"""Builds one simulated `tensorrt` / `tensorrt_rtx` module per call, and its `_sim` control."""
 
 from __future__ import annotations
 
@@ -61,8 +61,9 @@ class SimControl:
         None for deserialize_cuda_engine / build_serialized_network / create_execution_context).
         """
         if method not in _INJECTABLE:
-            raise ValueError(f"method={method!r} cannot fail by injection; choose one of "
-                             f"{sorted(_INJECTABLE)}")
+            raise ValueError(
+                f"method={method!r} cannot fail by injection; choose one of {sorted(_INJECTABLE)}"
+            )
         if times < 1:
             raise ValueError(f"times={times!r} must be >= 1")
         with self._lock:
@@ -90,8 +91,9 @@ class SimControl:
             message = entry[1]
             if entry[0] <= 0:
                 del self._failures[method]
-        _api._log(self, logger, 1, message or f"Error Code 1: Cuda Runtime (injected failure of "
-                                              f"{method})")
+        _api._log(
+            self, logger, 1, message or f"Error Code 1: Cuda Runtime (injected failure of {method})"
+        )
         return True
 
 
@@ -100,8 +102,11 @@ class _SimMeta(type):
 
 
 def _owner(obj: Any) -> str:
-    return type.__getattribute__(obj, "_PUBLIC_NAME") if isinstance(obj, type) else \
-        type(obj)._PUBLIC_NAME
+    return (
+        type.__getattribute__(obj, "_PUBLIC_NAME")
+        if isinstance(obj, type)
+        else type(obj)._PUBLIC_NAME
+    )
 
 
 def _recording_meta(ctl: SimControl) -> type:
@@ -110,8 +115,13 @@ def _recording_meta(ctl: SimControl) -> type:
     class _RecordingMeta(_SimMeta):
         def __getattribute__(cls, name: str) -> Any:
             if name[0] != "_":
-                accesses.add((sys._getframe(1).f_globals.get("__name__", "?"),
-                              type.__getattribute__(cls, "_PUBLIC_NAME"), name))
+                accesses.add(
+                    (
+                        sys._getframe(1).f_globals.get("__name__", "?"),
+                        type.__getattribute__(cls, "_PUBLIC_NAME"),
+                        name,
+                    )
+                )
             return type.__getattribute__(cls, name)
 
     return _RecordingMeta
@@ -122,8 +132,9 @@ def _recording_getattribute(ctl: SimControl) -> Any:
 
     def __getattribute__(self: Any, name: str) -> Any:
         if name[0] != "_":
-            accesses.add((sys._getframe(1).f_globals.get("__name__", "?"),
-                          type(self)._PUBLIC_NAME, name))
+            accesses.add(
+                (sys._getframe(1).f_globals.get("__name__", "?"), type(self)._PUBLIC_NAME, name)
+            )
         return object.__getattribute__(self, name)
 
     return __getattribute__
@@ -137,8 +148,10 @@ def _trampoline_meta(base: type, module_name: str) -> type:
             obj = super().__call__(*args, **kwargs)
             if not obj.__dict__.get("_tramp_init"):
                 pub = type.__getattribute__(cls, "_PUBLIC_NAME")
-                raise TypeError(f"{module_name}.{module_name}.{pub}.__init__() must be called "
-                                f"when overriding __init__")
+                raise TypeError(
+                    f"{module_name}.{module_name}.{pub}.__init__() must be called "
+                    f"when overriding __init__"
+                )
             return obj
 
     return _TrampolineMeta
@@ -156,8 +169,9 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
     """
     rel = R.RELEASES.get(version)
     if rel is None:
-        raise ValueError(f"version={version!r} is not simulated; choose one of "
-                         f"{', '.join(SIMULATED_VERSIONS)}")
+        raise ValueError(
+            f"version={version!r} is not simulated; choose one of {', '.join(SIMULATED_VERSIONS)}"
+        )
     ctl = SimControl(rel, record_access)
     modname = rel.module_name
     meta: type = _recording_meta(ctl) if record_access else _SimMeta
@@ -182,8 +196,9 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
             continue
         extra = dict(DATATYPE_EXTRA) if ename == "DataType" else {}
         C[ename] = make_enum(ename, members, ename in R.ARITHMETIC, meta, finish(extra, ename))
-    sev = make_enum("Severity", enums["ILogger.Severity"], True, meta,
-                    finish({}, "ILogger.Severity"))
+    sev = make_enum(
+        "Severity", enums["ILogger.Severity"], True, meta, finish({}, "ILogger.Severity")
+    )
     ctl._sev = {m.value: m for m in type.__getattribute__(sev, "__members__").values()}
 
     C["Dims"] = meta("Dims", (DimsBase,), finish({"__slots__": ()}, "Dims"))
@@ -213,8 +228,13 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
         bases: tuple[type, ...] = tuple(C[b] for b in getattr(impl, "_BASES", ()))
         if not bases:
             bases = (bytes,) if issubclass(impl, bytes) else (object,)
-        use_meta = tmeta if public in ("ILogger", "IOutputAllocator") else type(bases[0]) \
-            if bases[0] not in (object, bytes) else meta
+        use_meta = (
+            tmeta
+            if public in ("ILogger", "IOutputAllocator")
+            else type(bases[0])
+            if bases[0] not in (object, bytes)
+            else meta
+        )
         C[public] = use_meta(public, bases, finish(ns, public))
 
     ilogger = C["ILogger"]
@@ -222,19 +242,21 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
     for m in ctl._sev.values():
         type.__setattr__(ilogger, m.name, m)
 
-    mod_cls = SimulatedTensorRTModule
+    mod_cls: type = SimulatedTensorRTModule
     if record_access:
         accesses = ctl.accesses
 
         def mod_getattribute(self: Any, name: str) -> Any:
             if name[0] != "_":
-                accesses.add((sys._getframe(1).f_globals.get("__name__", "?"), "tensorrt",
-                              name))
+                accesses.add((sys._getframe(1).f_globals.get("__name__", "?"), "tensorrt", name))
             return types.ModuleType.__getattribute__(self, name)
 
-        mod_cls = type("SimulatedTensorRTModule", (SimulatedTensorRTModule,),
-                       {"__getattribute__": mod_getattribute})
-    mod = mod_cls(modname, f"Simulated {modname} {rel.version} (trt_exec.testing)")
+        mod_cls = type(
+            "SimulatedTensorRTModule",
+            (SimulatedTensorRTModule,),
+            {"__getattribute__": mod_getattribute},
+        )
+    mod: Any = mod_cls(modname, f"Simulated {modname} {rel.version} (trt_exec.testing)")
     mod.__version__ = rel.version
     mod.__trt_exec_simulated__ = True
     mod._sim = ctl

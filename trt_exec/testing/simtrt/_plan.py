@@ -218,9 +218,7 @@ class Plan:
                 [la.kind, la.name, list(la.inputs), la.output, la.op, la.dtype]
                 for la in self.layers
             ],
-            "profiles": [
-                {k: [list(s) for s in v] for k, v in p.items()} for p in self.profiles
-            ],
+            "profiles": [{k: [list(s) for s in v] for k, v in p.items()} for p in self.profiles],
             "cc": list(self.compute_capabilities),
         }
         body = json.dumps(header, separators=(",", ":")).encode()
@@ -243,9 +241,7 @@ class Plan:
                 name=h["name"],
                 inputs=tuple(TensorInfo(n, d, tuple(s)) for n, d, s in h["inputs"]),
                 outputs=tuple(TensorInfo(n, d, tuple(s)) for n, d, s in h["outputs"]),
-                layers=tuple(
-                    Layer(k, n, tuple(i), o, op, d) for k, n, i, o, op, d in h["layers"]
-                ),
+                layers=tuple(Layer(k, n, tuple(i), o, op, d) for k, n, i, o, op, d in h["layers"]),
                 profiles=tuple(
                     {k: tuple(tuple(s) for s in v) for k, v in p.items()} for p in h["profiles"]
                 ),
@@ -287,17 +283,22 @@ def _run_layer(layer: Layer, args: list[np.ndarray]) -> np.ndarray:
 
 def _read_header(blob: bytes) -> dict[str, Any]:
     if len(blob) < len(MAGIC) + 8 or blob[: len(MAGIC)] != MAGIC:
-        raise PlanError("Serialization assertion magicTagRead == kMAGIC_TAG failed.Magic tag does "
-                        "not match")
+        raise PlanError(
+            "Serialization assertion magicTagRead == kMAGIC_TAG failed.Magic tag does not match"
+        )
     (n,) = _U32.unpack_from(blob, len(MAGIC))
     end = len(MAGIC) + 4 + n
     if len(blob) != end + 4:
-        raise PlanError(f"Serialization assertion size == expected failed.Plan size {len(blob)} "
-                        f"does not match the size {end + 4} in its header (truncated plan?)")
+        raise PlanError(
+            f"Serialization assertion size == expected failed.Plan size {len(blob)} "
+            f"does not match the size {end + 4} in its header (truncated plan?)"
+        )
     (crc,) = _U32.unpack_from(blob, end)
     if zlib.crc32(blob[:end]) != crc:
-        raise PlanError("Serialization assertion checksum == expectedChecksum failed.Plan "
-                        "checksum does not match (corrupt plan)")
+        raise PlanError(
+            "Serialization assertion checksum == expectedChecksum failed.Plan "
+            "checksum does not match (corrupt plan)"
+        )
     try:
         header = json.loads(blob[len(MAGIC) + 4 : end])
     except ValueError as exc:

@@ -42,7 +42,7 @@ class Rule:
 
 
 ALL = Rule()
-# <= 8.4 bindings only; 8.5 adds named tensors; 10.0 removes bindings (TENSORRT_FACTS "API timeline").
+# <= 8.4: bindings only; 8.5 adds named tensors; 10.0 removes bindings (TENSORRT_FACTS timeline).
 BINDINGS = Rule(until=(10,), rtx=False)
 NAMED = Rule(since=(8, 5))
 PRE10 = Rule(until=(10,), rtx=False)
@@ -70,19 +70,32 @@ RELEASES: dict[str, Release] = {
 }
 
 # pybind11 enums declared with py::arithmetic{} (compare equal to ints, support ordering).
-ARITHMETIC = frozenset({
-    "BuilderFlag", "NetworkDefinitionCreationFlag", "MemoryPoolType", "ILogger.Severity",
-    "ExecutionContextAllocationStrategy", "ErrorCodeTRT", "SerializationFlag", "EngineCapability",
-    "EngineStat", "AllocatorFlag", "TacticSource", "QuantizationFlag", "TempfileControlFlag",
-    "PreviewFeature", "OnnxParserFlag", "EngineInvalidityDiagnostics",
-})
+ARITHMETIC = frozenset(
+    {
+        "BuilderFlag",
+        "NetworkDefinitionCreationFlag",
+        "MemoryPoolType",
+        "ILogger.Severity",
+        "ExecutionContextAllocationStrategy",
+        "ErrorCodeTRT",
+        "SerializationFlag",
+        "EngineCapability",
+        "EngineStat",
+        "AllocatorFlag",
+        "TacticSource",
+        "QuantizationFlag",
+        "TempfileControlFlag",
+        "PreviewFeature",
+        "OnnxParserFlag",
+        "EngineInvalidityDiagnostics",
+    }
+)
 
 # 8.4.3 has no manifest: it is 8.6.1's table less what 8.5 and 8.6 added (release notes).
 _ADDED_AFTER_8_4 = {
     "DataType": {"UINT8", "FP8"},
     "UnaryOperation": {"ISINF"},
-    "BuilderFlag": {"ENABLE_TACTIC_HEURISTIC", "VERSION_COMPATIBLE", "EXCLUDE_LEAN_RUNTIME",
-                    "FP8"},
+    "BuilderFlag": {"ENABLE_TACTIC_HEURISTIC", "VERSION_COMPATIBLE", "EXCLUDE_LEAN_RUNTIME", "FP8"},
     "MemoryPoolType": {"TACTIC_DRAM"},
     "LayerType": {"NON_ZERO", "NMS", "REVERSE_SEQUENCE", "NORMALIZATION", "GRID_SAMPLE", "CAST"},
 }

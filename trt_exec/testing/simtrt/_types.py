@@ -18,6 +18,8 @@ class EnumBase:
     """
 
     __slots__ = ("name", "value")
+    name: str
+    value: int
     _arith = False
     __members__: dict[str, Any] = {}
 
@@ -46,8 +48,9 @@ class EnumBase:
 
     def _cmp(self, other: Any) -> int:
         if not self._arith or not isinstance(other, (int, type(self))):
-            raise TypeError(f"'<' not supported between {type(self).__name__} and "
-                            f"{type(other).__name__}")
+            raise TypeError(
+                f"'<' not supported between {type(self).__name__} and {type(other).__name__}"
+            )
         return int(other)
 
     def __lt__(self, other: Any) -> bool:
@@ -176,5 +179,7 @@ def as_shape(shape: Any) -> tuple[int, ...]:
             return tuple(int(x) for x in shape)
         except (TypeError, ValueError):
             pass
-    raise TypeError(f"incompatible function arguments: expected a shape (Dims, tuple or list of "
-                    f"int), got {shape!r}")
+    raise TypeError(
+        f"incompatible function arguments: expected a shape (Dims, tuple or list of "
+        f"int), got {shape!r}"
+    )

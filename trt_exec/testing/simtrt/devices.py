@@ -57,7 +57,7 @@ def host_array(address: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndar
     if count == 0:
         return np.empty(shape, dtype)
     buf = (ctypes.c_char * (count * dtype.itemsize)).from_address(address)
-    return np.frombuffer(buf, dtype=dtype, count=count).reshape(shape)
+    return np.frombuffer(buf, dtype=dtype, count=count).reshape(shape)  # type: ignore[call-overload]
 
 
 class HostDevice:
@@ -66,9 +66,7 @@ class HostDevice:
     Streams are ignored: the work is done before ``execute_async_*`` returns.
     """
 
-    def run(
-        self, plan: Plan, io: Mapping[str, IOBinding], stream: int, allocate: Allocate
-    ) -> None:
+    def run(self, plan: Plan, io: Mapping[str, IOBinding], stream: int, allocate: Allocate) -> None:
         arrays = {}
         for t in plan.inputs:
             ptr, shape, dtype = io[t.name]
@@ -91,9 +89,7 @@ class NullDevice:
     Data-dependent outputs are reported as having zero elements in their unknown dimensions.
     """
 
-    def run(
-        self, plan: Plan, io: Mapping[str, IOBinding], stream: int, allocate: Allocate
-    ) -> None:
+    def run(self, plan: Plan, io: Mapping[str, IOBinding], stream: int, allocate: Allocate) -> None:
         for name in plan.data_dependent:
             shape = io[name][1]
             allocate(name, tuple(0 if d < 0 else d for d in shape))
