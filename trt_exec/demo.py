@@ -49,10 +49,11 @@ def _cases(spec: Any) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
     """One input set per profile, at that profile's opt shapes, with deterministic values."""
     rng = np.random.default_rng(0)
     for k in range(len(spec.profiles)):
+        bounds = spec.profile(k)  # {input name: (min, opt, max)}
         arrays = {}
-        for name, dtype, _shape in spec.inputs:
-            shape = spec.profiles[k][name][1]
-            arrays[name] = rng.uniform(-2, 2, size=shape).astype(dtype)
+        for inp in spec.inputs:
+            shape = bounds[inp.name][1]
+            arrays[inp.name] = rng.uniform(-2, 2, size=shape).astype(inp.dtype)
         yield k, arrays
 
 
