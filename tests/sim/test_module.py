@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import types
 
 import pytest
@@ -166,3 +167,15 @@ def test_ilogger_subclass_must_call_base_init() -> None:
     assert make_logger(trt).records == []
     with pytest.raises(TypeError):
         trt.Runtime(object())
+
+
+def test_network_spec_shapes() -> None:
+    from trt_exec.testing import DEMO_NETWORK, InputSpec
+
+    assert [n for n, _, _ in DEMO_NETWORK.inputs] == ["x", "y"]
+    assert DEMO_NETWORK.inputs[0] == InputSpec("x", "float32", (-1, 4))
+    prof = DEMO_NETWORK.profiles[1]
+    assert prof["y"] == prof[1] == ((4, 4), (8, 4), (16, 4))
+    with pytest.raises(KeyError):
+        prof["nope"]
+    assert hash(DEMO_NETWORK) == hash(pickle.loads(pickle.dumps(DEMO_NETWORK)))

@@ -7,6 +7,7 @@ from .network import (
     InputSpec,
     NetworkSpec,
     OpSpec,
+    ProfileShapes,
     build_engine,
     reference,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "NetworkSpec",
     "NullDevice",
     "OpSpec",
+    "ProfileShapes",
     "SimControl",
     "build_engine",
     "reference",

@@ -5,11 +5,12 @@ numpy reference result."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 __all__ = [
+    "ProfileShapes",
     "InputSpec",
     "OpSpec",
     "NetworkSpec",
@@ -23,13 +24,38 @@ __all__ = [
 Shape = tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class InputSpec:
-    """A network input: ``shape`` uses -1 for dynamic dims; ``dtype`` is a numpy dtype name."""
+class InputSpec(NamedTuple):
+    """A network input: ``shape`` uses -1 for dynamic dims; ``dtype`` is a numpy dtype name.
+
+    A named tuple, so ``for name, dtype, shape in spec.inputs`` works.
+    """
 
     name: str
     dtype: str
     shape: Shape
+
+
+class ProfileShapes(tuple):  # type: ignore[type-arg]
+    """One profile: ``(min, opt, max)`` per input in input order, also indexable by input name
+    (``profile["x"]``)."""
+
+    _names: tuple[str, ...]
+
+    def __new__(cls, bounds: Any, names: tuple[str, ...]) -> ProfileShapes:
+        obj = super().__new__(cls, (tuple(tuple(s) for s in b) for b in bounds))
+        obj._names = names
+        return obj
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            try:
+                key = self._names.index(key)
+            except ValueError:
+                raise KeyError(key) from None
+        return super().__getitem__(key)
+
+    def __reduce__(self) -> Any:
+        return (ProfileShapes, (tuple(self), self._names))
 
 
 @dataclass(frozen=True)
@@ -48,12 +74,25 @@ class OpSpec:
 
 @dataclass(frozen=True)
 class NetworkSpec:
-    """A tiny network. ``profiles[k][i]`` is the (min, opt, max) of ``inputs[i]`` in profile k."""
+    """A tiny network. ``profiles[k][i]`` (or ``profiles[k]["name"]``) is the (min, opt, max) of
+    ``inputs[i]`` in profile k; each profile becomes a :class:`ProfileShapes`."""
 
     inputs: tuple[InputSpec, ...]
     ops: tuple[OpSpec, ...]
     outputs: tuple[str, ...]
     profiles: tuple[tuple[tuple[Shape, Shape, Shape], ...], ...]
+
+    def __post_init__(self) -> None:
+        names = tuple(i.name for i in self.inputs)
+        inputs = tuple(InputSpec(*i) for i in self.inputs)
+        for k, p in enumerate(self.profiles):
+            if len(p) != len(names):
+                raise ValueError(
+                    f"profile {k} has {len(p)} entries; expected one (min, opt, max) "
+                    f"per input {names}"
+                )
+        object.__setattr__(self, "inputs", inputs)
+        object.__setattr__(self, "profiles", tuple(ProfileShapes(p, names) for p in self.profiles))
 
     def profile(self, k: int) -> dict[str, tuple[Shape, Shape, Shape]]:
         """Profile ``k`` as ``{input_name: (min, opt, max)}``."""
