@@ -150,17 +150,27 @@ def measure(
 
 
 def histogram_text(samples_ns: Sequence[int], bins: int = 10, width: int = 40) -> list[str]:
-    """A small text histogram of the latencies, one line per bin."""
+    """A small text histogram of the latencies, one line per bin from min to p99; the calls
+    slower than p99 share one last line, so a few outliers do not squash the rest."""
     ms = np.asarray(samples_ns, dtype=np.float64) / 1e6
-    lo, hi = float(ms.min()), float(ms.max())
+    lo, hi = float(ms.min()), float(np.percentile(ms, 99))
+    if hi <= lo:
+        hi = float(ms.max())
     if math.isclose(lo, hi):
         return [f"  {format_duration(lo):>10}  {'█' * width} {len(ms)}"]
-    counts, edges = np.histogram(ms, bins=bins)
-    peak = max(int(counts.max()), 1)
+    over = ms[ms > hi]
+    counts, edges = np.histogram(ms[ms <= hi], bins=bins, range=(lo, hi))
+    peak = max(int(counts.max()), len(over), 1)
     lines = []
     for c, left in zip(counts, edges[:-1]):
         bar = "█" * int(round(int(c) / peak * width))
         lines.append(f"  {format_duration(float(left)):>10}  {bar:<{width}} {int(c)}")
+    if len(over):
+        bar = "█" * int(round(len(over) / peak * width))
+        label = f"> {format_duration(hi)}"
+        lines.append(
+            f"  {label:>10}  {bar:<{width}} {len(over)} (up to {format_duration(float(ms.max()))})"
+        )
     return lines
 
 

@@ -20,9 +20,7 @@ RELEASES = ("8.4.3", "8.6.1", "10.16.1", "11.4.0", "rtx-1.7.1")
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRT_EXEC_")}
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO), env.get("PYTHONPATH", "")) if p
-    )
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     env.pop("COLUMNS", None)
     env.update(extra or {})
     return env
@@ -42,7 +40,9 @@ class Result:
 
 
 def run_cli(
-    *args: str, env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    cwd: str | Path | None = None,
     timeout: float = 60,
 ) -> Result:
     proc = subprocess.run(

@@ -66,8 +66,17 @@ def test_bench_duration_runs_for_at_least_that_long(engines):
 def test_bench_text_is_plain_without_a_tty(engines):
     r = run_cli("bench", str(engines["11.4.0"]), "--tensorrt", "sim:11.4.0", "-n", "50")
     assert r.rc == 0, r
-    for needle in ("latency    min ", "p50 ", "p99 ", "throughput ", "inferences/s",
-                   "these are not GPU latencies", "50 timed calls", "histogram", "SIMULATED"):
+    for needle in (
+        "latency    min ",
+        "p50 ",
+        "p99 ",
+        "throughput ",
+        "inferences/s",
+        "these are not GPU latencies",
+        "50 timed calls",
+        "histogram",
+        "SIMULATED",
+    ):
         assert needle in r.out, needle
     assert "\r" not in r.out + r.err and "\x1b" not in r.out + r.err
     assert r.err == ""
@@ -151,7 +160,10 @@ def test_doctor_json_on_the_simulator(engines):
     assert any("SIMULATED" in f["what"] for f in doc["findings"])
     assert doc["packages"]["numpy"] == np.__version__
     assert [t["module"] for t in doc["tensorrt"]] == [
-        "tensorrt", "tensorrt_rtx", "tensorrt_lean", "tensorrt_dispatch"
+        "tensorrt",
+        "tensorrt_rtx",
+        "tensorrt_lean",
+        "tensorrt_dispatch",
     ]
 
 
@@ -191,8 +203,9 @@ def test_doctor_rules():
     assert any("no usable CUDA GPU" in p for p in _problems(_facts(driver=None)))
     assert _problems(_facts(simulated=True, driver=None)) == []
     old_driver = _problems(_facts(devices=[("A100", "8.0")], dists=["tensorrt-cu13 11.4.0"]))
-    assert old_driver == ["tensorrt-cu13 11.4.0 needs a CUDA 13 driver, but the driver supports "
-                          "CUDA 12.4"]
+    assert old_driver == [
+        "tensorrt-cu13 11.4.0 needs a CUDA 13 driver, but the driver supports CUDA 12.4"
+    ]
     assert _problems(_facts(module=None, error="no TensorRT module found")) == [
         "no TensorRT module found"
     ]
@@ -234,9 +247,14 @@ def test_parse_input_forms():
     assert parse_input("x=ones:2,3").shape == (2, 3)
     assert parse_input("all.npz").kind == "npz"
     assert parse_input("x=a.npy").path == "a.npy"
-    for bad, msg in [("x", "is not NAME=SOURCE"), ("=zeros", "empty tensor name"),
-                     ("x=", "nothing after"), ("x=zeros:4x-1", "negative"),
-                     ("x=gauss:4", "unknown generator 'gauss'"), ("x=model.bin", "neither")]:
+    for bad, msg in [
+        ("x", "is not NAME=SOURCE"),
+        ("=zeros", "empty tensor name"),
+        ("x=", "nothing after"),
+        ("x=zeros:4x-1", "negative"),
+        ("x=gauss:4", "unknown generator 'gauss'"),
+        ("x=model.bin", "neither"),
+    ]:
         with pytest.raises(ConfigurationError, match=msg):
             parse_input(bad)
 
@@ -257,3 +275,12 @@ def test_resolve_inputs_dtypes_and_names():
     with pytest.raises(ConfigurationError, match="given twice"):
         resolve_inputs([parse_input("a=ones"), parse_input("a=zeros")], specs, profile=None,
                        seed=0)  # fmt: skip
+
+
+def test_histogram_text_keeps_outliers_on_one_line():
+    samples = [50_000 + i for i in range(990)] + [5_000_000] * 10
+    lines = _bench.histogram_text(samples, bins=5)
+    assert len(lines) == 6
+    assert lines[-1].endswith(" 10 (up to 5.000 ms)")
+    assert lines[-1].lstrip().startswith("> ")
+    assert sum(int(ln.split()[-1]) for ln in lines[:-1]) == 990

@@ -169,7 +169,10 @@ def _garbage(tmp_path: Path) -> Path:
 
 
 ERROR_CASES = {
-    "missing engine": (["run", "{tmp}/nope.engine"], "engine file '{tmp}/nope.engine' does not exist"),
+    "missing engine": (
+        ["run", "{tmp}/nope.engine"],
+        "engine file '{tmp}/nope.engine' does not exist",
+    ),
     "unreadable engine": (["inspect", "{garbage}"], "could not deserialize the engine"),
     "no '='": (["run", "{e}", "-i", "x"], "--input 'x' is not NAME=SOURCE"),
     "bad shape": (["run", "{e}", "-i", "x=random:4xq"], "shape '4xq' is not dimensions"),
@@ -182,7 +185,10 @@ ERROR_CASES = {
         ["run", "{e}", "-i", "x=zeros:32x4", "-i", "y=zeros:32x4"],
         "input 'x': shape (32, 4) is outside every optimization profile",
     ),
-    "missing input file": (["run", "{e}", "-i", "x={tmp}/x.npy"], "file '{tmp}/x.npy' does not exist"),
+    "missing input file": (
+        ["run", "{e}", "-i", "x={tmp}/x.npy"],
+        "file '{tmp}/x.npy' does not exist",
+    ),
     "wrong dtype": (["run", "{e}", "-i", "x={f64}"], "the array is float64 but the engine's input"),
     "profile out of range": (["run", "{e}", "--profile", "5"], "profile=5 is out of range [0, 1]"),
     "v2 on 10.x": (
@@ -277,3 +283,12 @@ def test_installed_console_script(engines):
     assert proc.returncode == 0, proc.stderr
     assert '"schema": "trt-exec.inspect/1"' in proc.stdout
     assert os.path.basename(script) == "trt-exec"
+
+
+def test_verbose_routes_tensorrt_info_to_stderr(engines):
+    args = ("inspect", str(engines["10.16.1"]), "--tensorrt", "sim:10.16.1")
+    quiet, loud = run_cli(*args), run_cli(*args, "-v")
+    assert quiet.rc == loud.rc == 0
+    assert "tensorrt info" not in quiet.err
+    assert "trt-exec: tensorrt info: Loaded engine size" in loud.err
+    assert loud.out == quiet.out
