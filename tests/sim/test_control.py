@@ -158,3 +158,10 @@ def test_per_call_overhead_is_small() -> None:
         min(timeit.repeat(lambda: ctx.set_input_shape("x", (2, 4)), number=2000, repeat=3)) / 2000
     )
     assert per_call < 50e-6 and shape < 20e-6, (per_call, shape)
+
+
+def test_simulator_internal_accesses_are_not_recorded() -> None:
+    h = Harness("8.6.1", record_access=True)
+    h.trt._sim.accesses.clear()
+    _ = h.engine[0]  # __getitem__ probes hasattr(self, "num_bindings") internally
+    assert h.trt._sim.accesses == set()

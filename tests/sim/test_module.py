@@ -179,3 +179,12 @@ def test_network_spec_shapes() -> None:
     with pytest.raises(KeyError):
         prof["nope"]
     assert hash(DEMO_NETWORK) == hash(pickle.loads(pickle.dumps(DEMO_NETWORK)))
+
+
+def test_fixed_rank_dims() -> None:
+    trt = simulated_tensorrt("10.0.1")
+    assert trt.Dims2(3, 4) == (3, 4) and trt.Dims3([1, 2, 3]) == (1, 2, 3)
+    assert isinstance(trt.Dims4(1, 2, 3, 4), trt.Dims)
+    assert trt.Dims([5, 6, 7])[1:] == (6, 7)
+    with pytest.raises(TypeError):
+        trt.Dims2(1, 2, 3)

@@ -80,7 +80,7 @@ class NetworkSpec:
     inputs: tuple[InputSpec, ...]
     ops: tuple[OpSpec, ...]
     outputs: tuple[str, ...]
-    profiles: tuple[tuple[tuple[Shape, Shape, Shape], ...], ...]
+    profiles: tuple[Any, ...]  # per profile: ((min, opt, max) per input); stored as ProfileShapes
 
     def __post_init__(self) -> None:
         names = tuple(i.name for i in self.inputs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import sys
 import threading
 import types
@@ -9,7 +10,7 @@ from typing import Any
 
 from . import _api
 from . import _releases as R
-from ._types import DATATYPE_EXTRA, DimsBase, make_enum
+from ._types import DATATYPE_EXTRA, DimsBase, fixed_rank_dims, make_enum
 from .devices import Device, HostDevice
 
 SIMULATED_VERSIONS: tuple[str, ...] = tuple(R.RELEASES)
@@ -39,7 +40,7 @@ class SimControl:
         accesses: with ``record_access=True``, the set of ``(caller_module, owner, attribute)``
             for every public attribute read on the module ("tensorrt" as owner), its classes and
             their instances; otherwise an empty set that stays empty.
-        errors: every ERROR message logged by any simulated object, in order.
+        errors: the last 10,000 ERROR messages logged by any simulated object, in order.
     """
 
     def __init__(self, rel: R.Release, record: bool) -> None:
@@ -48,7 +49,7 @@ class SimControl:
         self.flavor = rel.flavor
         self.device: Device = HostDevice()
         self.accesses: set[tuple[str, str, str]] = set()
-        self.errors: list[str] = []
+        self.errors: collections.deque[str] = collections.deque(maxlen=10_000)
         self.record_access = record
         self._failures: dict[str, list[Any]] = {}
         self._lock = threading.Lock()
@@ -97,6 +98,14 @@ class SimControl:
         return True
 
 
+# Accesses made by the simulator itself are not recorded.
+_OWN = "trt_exec.testing.simtrt."
+
+
+# Accesses made by the simulator itself are not recorded.
+_OWN = "trt_exec.testing.simtrt."
+
+
 class _SimMeta(type):
     """Metaclass of every simulated class (class-level attribute reads are not recorded)."""
 
@@ -115,13 +124,9 @@ def _recording_meta(ctl: SimControl) -> type:
     class _RecordingMeta(_SimMeta):
         def __getattribute__(cls, name: str) -> Any:
             if name[0] != "_":
-                accesses.add(
-                    (
-                        sys._getframe(1).f_globals.get("__name__", "?"),
-                        type.__getattribute__(cls, "_PUBLIC_NAME"),
-                        name,
-                    )
-                )
+                caller = sys._getframe(1).f_globals.get("__name__", "?")
+                if not caller.startswith(_OWN):
+                    accesses.add((caller, type.__getattribute__(cls, "_PUBLIC_NAME"), name))
             return type.__getattribute__(cls, name)
 
     return _RecordingMeta
@@ -132,9 +137,9 @@ def _recording_getattribute(ctl: SimControl) -> Any:
 
     def __getattribute__(self: Any, name: str) -> Any:
         if name[0] != "_":
-            accesses.add(
-                (sys._getframe(1).f_globals.get("__name__", "?"), type(self)._PUBLIC_NAME, name)
-            )
+            caller = sys._getframe(1).f_globals.get("__name__", "?")
+            if not caller.startswith(_OWN):
+                accesses.add((caller, type(self)._PUBLIC_NAME, name))
         return object.__getattribute__(self, name)
 
     return __getattribute__
@@ -202,6 +207,8 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
     ctl._sev = {m.value: m for m in type.__getattribute__(sev, "__members__").values()}
 
     C["Dims"] = meta("Dims", (DimsBase,), finish({"__slots__": ()}, "Dims"))
+    for dname, rank in (("Dims2", 2), ("DimsHW", 2), ("Dims3", 3), ("Dims4", 4)):
+        C[dname] = meta(dname, (C["Dims"],), finish(fixed_rank_dims(rank), dname))
 
     # Classes.
     for impl in _api.IMPLS:
@@ -248,7 +255,9 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
 
         def mod_getattribute(self: Any, name: str) -> Any:
             if name[0] != "_":
-                accesses.add((sys._getframe(1).f_globals.get("__name__", "?"), "tensorrt", name))
+                caller = sys._getframe(1).f_globals.get("__name__", "?")
+                if not caller.startswith(_OWN):
+                    accesses.add((caller, "tensorrt", name))
             return types.ModuleType.__getattribute__(self, name)
 
         mod_cls = type(

@@ -128,8 +128,10 @@ class DimsBase:
             raise ValueError("__len__() should return >= 0")
         return len(self._d)
 
-    def __getitem__(self, i: int) -> int:
+    def __getitem__(self, i: Any) -> Any:
         d = self._d or ()
+        if isinstance(i, slice):
+            return d[i]  # the bindings return a tuple for a slice
         if not isinstance(i, int):
             raise TypeError("Dims indices must be integers")
         if not -len(d) <= i < len(d):
@@ -183,3 +185,22 @@ def as_shape(shape: Any) -> tuple[int, ...]:
         f"incompatible function arguments: expected a shape (Dims, tuple or list of "
         f"int), got {shape!r}"
     )
+
+
+def fixed_rank_dims(rank: int) -> dict[str, Any]:
+    """Namespace of ``Dims2``/``Dims3``/``Dims4``/``DimsHW``: built from ``rank`` ints or a
+    sequence of ``rank`` ints."""
+
+    def __init__(self: DimsBase, *args: Any) -> None:
+        if not args:
+            DimsBase.__init__(self, (0,) * rank)
+            return
+        shape = args[0] if len(args) == 1 else args
+        if isinstance(shape, int) or len(tuple(shape)) != rank:
+            raise TypeError(
+                f"__init__(): incompatible constructor arguments; expected {rank} "
+                f"ints or a sequence of {rank} ints, got {args!r}"
+            )
+        DimsBase.__init__(self, shape)
+
+    return {"__init__": __init__, "__slots__": ()}
