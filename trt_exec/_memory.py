@@ -83,7 +83,8 @@ class HostDataPath:
         if isinstance(array, DeviceArray):
             raise ArrayError(
                 f"input {name!r}: a CUDA device array was passed, but this executor runs on the "
-                "simulated TensorRT in host mode; pass a numpy array, or use the simulator's GPU mode"
+                "simulated TensorRT in host mode; pass a numpy array, or use the simulator's GPU "
+                "mode"
             )
         self._inputs[name] = array  # keep it alive until the next call replaces it
         return int(array.ctypes.data) if array.nbytes else self.allocate(name + "#in", 1)
@@ -102,7 +103,8 @@ class HostDataPath:
         if isinstance(array, DeviceArray):
             raise ArrayError(
                 f"output {name!r}: a CUDA device array was passed, but this executor runs on the "
-                "simulated TensorRT in host mode; pass a numpy array, or use the simulator's GPU mode"
+                "simulated TensorRT in host mode; pass a numpy array, or use the simulator's GPU "
+                "mode"
             )
         if array.nbytes == 0:
             return self.allocate(name + "#out", 1)

@@ -571,7 +571,8 @@ class BaseExecutor:
         missing = [n for n in self._inputs if n not in inputs]
         if missing:
             raise BindingError(
-                f"missing input tensor(s) {missing!r}; the engine's inputs are {list(self._inputs)!r}"
+                f"missing input tensor(s) {missing!r}; the engine's inputs are "
+                f"{list(self._inputs)!r}"
             )
         arrays: dict[str, np.ndarray | DeviceArray] = {}
         for name, spec in self._inputs.items():
