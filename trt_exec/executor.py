@@ -169,6 +169,7 @@ class BaseExecutor:
         self._active = 0  # the context's current profile
         self._shape_key: tuple[Any, ...] | None = None
         self._out_shapes: dict[str, Shape] = {}
+        self._data_dependent: set[str] = set()
         self._bound: dict[str, int] = {}
         self._graphs = False
         self._device_memory_size = _device_memory_size(engine)
@@ -661,7 +662,16 @@ class BaseExecutor:
                     f"input {name!r}: TensorRT refused shape {shape!r} in profile {k}",
                     tensorrt_log=log,
                 )
-        self._out_shapes = {name: self._output_shape(name) for name in self._outputs}
+        out: dict[str, Shape] = {}
+        for name, spec in self._outputs.items():
+            shape = self._output_shape(name)
+            # An output whose shape is still unknown once every input shape is set depends on
+            # the data. Remember that: a context may report the previous run's shape for it.
+            if name in self._data_dependent or any(d < 0 for d in shape):
+                self._data_dependent.add(name)
+                shape = spec.shape
+            out[name] = shape
+        self._out_shapes = out
         self._shape_key = key
 
     def _bind_checked(self, name: str, ptr: int) -> None:
