@@ -262,3 +262,31 @@ def test_8x_create_execution_context_takes_no_arguments() -> None:
     h = Harness("8.6.1")
     with pytest.raises(TypeError):
         h.engine.create_execution_context(0)
+
+
+@pytest.mark.parametrize("version", ["8.6.1", "10.0.1"])
+def test_allocator_without_reallocate_or_raising_fails(
+    version: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    h = Harness(version, NZ)
+    trt = h.trt
+
+    class Lazy(trt.IOutputAllocator):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            trt.IOutputAllocator.__init__(self)
+
+    class Raising(Lazy):
+        def reallocate_output(self, name: str, memory: int, size: int, alignment: int) -> int:
+            raise ValueError("out of memory")
+
+    assert hasattr(trt.IOutputAllocator, "reallocate_output") == version.startswith("8.")
+    m = np.ones((1, 3), np.float32)
+    neg = np.zeros((1, 3), np.float32)
+    for alloc in (Lazy(), Raising()):
+        ctx = h.engine.create_execution_context()
+        ctx.set_input_shape("m", m.shape)
+        ctx.set_tensor_address("m", m.ctypes.data)
+        ctx.set_tensor_address("neg", neg.ctypes.data)
+        ctx.set_output_allocator("idx", alloc)
+        assert not ctx.execute_async_v3(0) and "nullptr" in h.errors[-1]
+    assert "out of memory" in capsys.readouterr().err

@@ -1271,16 +1271,26 @@ class IRuntimeConfigImpl(_Sim):
 class IOutputAllocatorImpl(_Sim):
     """``trt.IOutputAllocator`` (8.5+): users subclass it and call ``IOutputAllocator.__init__``.
 
-    The base class defines no Python methods (as in pyCore.cpp); TensorRT looks up
-    ``reallocate_output_async`` (10.0+, preferred) or ``reallocate_output`` and ``notify_shape``
-    on the subclass.
+    In 8.x the base class carries pure-virtual ``reallocate_output`` and ``notify_shape`` (they
+    raise if not overridden); from 10.0 it defines no Python methods and TensorRT looks up
+    ``reallocate_output_async`` (preferred) or ``reallocate_output``, and ``notify_shape``, on the
+    subclass (API manifests). An exception raised by a callback is printed and counts as a
+    nullptr result, as in the bindings' trampoline.
     """
 
     _PUBLIC = "IOutputAllocator"
-    _RULES: dict[str, R.Rule] = {}
+    _RULES = {"reallocate_output": R.PRE10, "notify_shape": R.PRE10}
 
     def __init__(self) -> None:
         self._tramp_init = True
+
+    def reallocate_output(self, tensor_name: str, memory: int, size: int, alignment: int) -> int:
+        raise RuntimeError(
+            'Tried to call pure virtual function "IOutputAllocator::reallocateOutput"'
+        )
+
+    def notify_shape(self, tensor_name: str, shape: Any) -> None:
+        raise RuntimeError('Tried to call pure virtual function "IOutputAllocator::notifyShape"')
 
 
 _EMPTY: dict[str, Any] = {}
@@ -1699,9 +1709,7 @@ class IExecutionContextImpl(_Sim):
         except DeviceError as exc:
             return self._err(func, f"enqueue failed: {exc}")
         for alloc, name, shape in notes:
-            notify = getattr(alloc, "notify_shape", None)
-            if notify is not None:
-                notify(name, self._C["Dims"](shape))
+            _notify(alloc, name, self._C["Dims"](shape))
         return True
 
     def execute_async_v3(self, stream_handle: int) -> bool:
@@ -1768,15 +1776,28 @@ class IExecutionContextImpl(_Sim):
 
 def _call_allocator(ctx: Any, alloc: Any, name: str, current: int, size: int, stream: int) -> int:
     cls = type(alloc)
-    if ctx._async_alloc and hasattr(cls, "reallocate_output_async"):
-        result = alloc.reallocate_output_async(name, current, size, _ALIGN, stream)
-    elif hasattr(cls, "reallocate_output"):
-        result = alloc.reallocate_output(name, current, size, _ALIGN)
-    else:
-        raise DeviceError(
-            'Tried to call pure virtual function "IOutputAllocator::reallocateOutput"'
-        )
-    return int(result or 0)
+    try:
+        if ctx._async_alloc and hasattr(cls, "reallocate_output_async"):
+            result = alloc.reallocate_output_async(name, current, size, _ALIGN, stream)
+        elif hasattr(cls, "reallocate_output"):
+            result = alloc.reallocate_output(name, current, size, _ALIGN)
+        else:
+            raise RuntimeError(
+                'Tried to call pure virtual function "IOutputAllocator::reallocateOutput"'
+            )
+        return int(result or 0)
+    except Exception as exc:  # the trampoline swallows it and TensorRT sees nullptr
+        print(f"[ERROR] Exception caught in reallocate_output(): {exc}", file=sys.stderr)
+        return 0
+
+
+def _notify(alloc: Any, name: str, dims: Any) -> None:
+    if not hasattr(type(alloc), "notify_shape"):
+        return
+    try:
+        alloc.notify_shape(name, dims)
+    except Exception as exc:
+        print(f"[ERROR] Exception caught in notify_shape(): {exc}", file=sys.stderr)
 
 
 _PROFILE_SETTER = property(
