@@ -296,13 +296,15 @@ def diagnose(facts: dict[str, Any]) -> list[dict[str, Any]]:
                 )
             )
 
+    # A problem only when the real TensorRT-RTX would run here; the simulator's CPU mode is
+    # unaffected, and an installed-but-unselected RTX deserves a note.
     rtx_in_use = sel["module"] == "tensorrt_rtx" or "tensorrt_rtx" in importable
     if rtx_in_use:
         for dev in cuda["devices"]:
             if dev["compute_capability"] in RTX_UNSUPPORTED_CC:
                 found.append(
                     _finding(
-                        "problem" if sel["module"] == "tensorrt_rtx" else "note",
+                        "problem" if sel["module"] == "tensorrt_rtx" and real else "note",
                         f"TensorRT-RTX does not support GPU {dev['index']} ({dev['name']}, compute "
                         f"capability {dev['compute_capability']}): engines will not deserialize",
                         "use TensorRT (`pip install tensorrt`) on this GPU, or run TensorRT-RTX "

@@ -199,6 +199,10 @@ def test_doctor_rules():
     rtx_h100 = _problems(_facts(module="tensorrt_rtx", devices=[("NVIDIA H100", "9.0")]))
     assert len(rtx_h100) == 1 and "TensorRT-RTX does not support GPU 0" in rtx_h100[0]
     assert _problems(_facts(module="tensorrt_rtx", devices=[("RTX 4090", "8.9")])) == []
+    # the simulated TensorRT-RTX runs on the CPU: the GPU is not a problem for it, only a note
+    sim_rtx = diagnose(_facts(module="tensorrt_rtx", simulated=True, devices=[("H100", "9.0")]))
+    assert [f["level"] for f in sim_rtx if "TensorRT-RTX does not support" in f["what"]] == ["note"]
+    assert all(f["level"] != "problem" for f in sim_rtx)
     # real TensorRT without a GPU is a problem; the simulator without one is not
     assert any("no usable CUDA GPU" in p for p in _problems(_facts(driver=None)))
     assert _problems(_facts(simulated=True, driver=None)) == []
