@@ -332,7 +332,10 @@ def diagnose(facts: dict[str, Any]) -> list[dict[str, Any]]:
 
 def render_doctor(facts: dict[str, Any]) -> str:
     lines = [f"python        {facts['python']['version']}  ({facts['python']['executable']})"]
-    for name, version in facts["packages"].items():
+    packages = facts["packages"]
+    for name, version in packages.items():
+        if version is None and name == "cuda-python" and packages.get("cuda-bindings"):
+            version = "not installed (cuda-bindings below provides its modules)"
         lines.append(f"{name:<13} {version or 'not installed'}")
     for k, v in facts["environment"].items():
         if v is not None:
