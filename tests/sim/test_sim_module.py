@@ -188,3 +188,23 @@ def test_fixed_rank_dims() -> None:
     assert trt.Dims([5, 6, 7])[1:] == (6, 7)
     with pytest.raises(TypeError):
         trt.Dims2(1, 2, 3)
+
+
+def test_public_surface_is_deliberate() -> None:
+    import trt_exec.testing as testing
+    import trt_exec.testing.simtrt as simtrt
+    import trt_exec.testing.strategies as strategies
+
+    for mod in (testing, simtrt):
+        public = {
+            n
+            for n, v in vars(mod).items()
+            if not n.startswith("_") and not isinstance(v, types.ModuleType) and n != "annotations"
+        }
+        assert set(mod.__all__) == public, mod.__name__
+    defined = {
+        n
+        for n, v in vars(strategies).items()
+        if getattr(v, "__module__", "") == strategies.__name__
+    }
+    assert set(strategies.__all__) == {n for n in defined if not n.startswith("_")}
