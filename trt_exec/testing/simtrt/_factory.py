@@ -169,8 +169,20 @@ class SimulatedTensorRTModule(types.ModuleType):
 def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.ModuleType:
     """Return a new, isolated simulated TensorRT module for ``version``.
 
-    ``version`` is one of :data:`SIMULATED_VERSIONS`. The module mirrors that release's Python
-    API: names the release lacks are absent. ``mod._sim`` is the :class:`SimControl`.
+    ``version`` is one of :data:`SIMULATED_VERSIONS` ("rtx-1.7.1" gives a ``tensorrt_rtx``
+    module with ``__version__ == "1.7.1"``). The module mirrors that release's Python API: names
+    the release lacks are absent, enums carry the real members and values (from the API
+    manifests), setters return False and log through the ILogger, bad plans deserialize to None.
+    Engines run on ``mod._sim.device`` (host numpy by default; see ``devices.py``).
+
+    Every call builds new classes, so modules share no state. ``mod._sim`` is the
+    :class:`SimControl`; ``mod.__trt_exec_simulated__`` is True.
+
+    With ``record_access=True``, every read of a public attribute of the module, its classes or
+    their instances, from code outside the simulator, is added to ``mod._sim.accesses`` as
+    ``(caller module __name__, owner, attribute)`` where owner is the TensorRT class name (e.g.
+    "ICudaEngine", "DataType", "ILogger.Severity") or "tensorrt" for the module itself. Without it
+    no hook is installed, so there is no overhead.
     """
     rel = R.RELEASES.get(version)
     if rel is None:
