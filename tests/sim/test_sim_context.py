@@ -290,3 +290,23 @@ def test_allocator_without_reallocate_or_raising_fails(
         ctx.set_output_allocator("idx", alloc)
         assert not ctx.execute_async_v3(0) and "nullptr" in h.errors[-1]
     assert "out of memory" in capsys.readouterr().err
+
+
+def test_data_dependent_output_into_preset_address() -> None:
+    """Without an allocator, a data-dependent output may use an address of get_max_output_size
+    bytes; its shape is known from get_tensor_shape after the run."""
+    h = Harness("10.16.1", NZ)
+    ctx = h.engine.create_execution_context()
+    m = np.array([[0, 1, 0], [2, 0, 3]], np.float32)
+    ctx.set_input_shape("m", m.shape)
+    cap = ctx.get_max_output_size("idx")
+    assert cap == 4 * 3 * 2 * 8  # profile max (4, 3): rank 2 x 12 elements x int64
+    buf = np.zeros(cap // 8, np.int64)
+    neg = np.zeros((2, 3), np.float32)
+    for n, a in (("m", m), ("idx", buf), ("neg", neg)):
+        assert ctx.set_tensor_address(n, a.ctypes.data)
+    assert ctx.execute_async_v3(0)
+    assert ctx.get_tensor_shape("idx") == (2, 3)
+    np.testing.assert_array_equal(buf[:6].reshape(2, 3), np.stack(np.nonzero(m)))
+    assert ctx.set_input_shape("m", (1, 3))
+    assert ctx.get_tensor_shape("idx") == (2, -1)  # unknown again until the next run

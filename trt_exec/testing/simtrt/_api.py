@@ -1398,6 +1398,8 @@ class IExecutionContextImpl(_Sim):
             self._profile = int(index)
             self._shapes = {}
             self._oshapes = None
+            self._dd_shapes = {}
+        self._dd_shapes = {}
         return True
 
     def set_optimization_profile_async(self, profile_index: int, stream_handle: int) -> bool:
@@ -1481,6 +1483,7 @@ class IExecutionContextImpl(_Sim):
             return False
         self._shapes[name] = dims
         self._oshapes = None
+        self._dd_shapes = {}
         return True
 
     def set_binding_shape(self, binding: int, shape: Any) -> bool:
@@ -1510,6 +1513,7 @@ class IExecutionContextImpl(_Sim):
             return False
         self._shapes[name] = dims
         self._oshapes = None
+        self._dd_shapes = {}
         return True
 
     def _output_shapes(self) -> dict[str, tuple[int, ...]] | None:
@@ -1626,11 +1630,7 @@ class IExecutionContextImpl(_Sim):
             self._err("getMaxOutputSize", f"{name!r} is not an output")
             return 0
         maxes = {n: b[1] for n, b in m.bounds[self._profile].items()}
-        shapes = self._plan.infer(maxes)
-        if name in m.dd:
-            src = next(la for la in self._plan.layers if la.output == name)
-            vol = math.prod(shapes[src.inputs[0]])
-            return len(shapes[src.inputs[0]]) * vol * m.np_dtype[name].itemsize
+        shapes = self._plan.infer(maxes, upper_bound=True)
         return math.prod(shapes[name]) * m.np_dtype[name].itemsize
 
     # -- execution ------------------------------------------------------------------------

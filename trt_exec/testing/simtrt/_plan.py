@@ -251,11 +251,18 @@ class Plan:
             raise PlanError(f"malformed plan header: {exc}") from None
 
     # -- shapes and evaluation ------------------------------------------------------------
-    def infer(self, input_shapes: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
-        """Shapes of every tensor from concrete input shapes; data-dependent dims are -1."""
+    def infer(
+        self, input_shapes: dict[str, tuple[int, ...]], upper_bound: bool = False
+    ) -> dict[str, tuple[int, ...]]:
+        """Shapes of every tensor from concrete input shapes; data-dependent dims are -1, or
+        with ``upper_bound`` their largest possible size (every element non-zero)."""
         shapes = dict(input_shapes)
         for layer in self.layers:
-            shapes[layer.output] = layer.out_shape([shapes[i] for i in layer.inputs])
+            ins = [shapes[i] for i in layer.inputs]
+            if upper_bound and layer.kind == "non_zero":
+                shapes[layer.output] = (len(ins[0]), math.prod(ins[0]))
+            else:
+                shapes[layer.output] = layer.out_shape(ins)
         return shapes
 
     def evaluate(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
