@@ -254,7 +254,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="trt-exec",
-        description="Inspect, run and benchmark TensorRT engines on any TensorRT release "
+        description="Inspect, run and benchmark TensorRT engines on any TensorRT release\n"
         "(8.x, 10.x, 11.x, TensorRT-RTX), or on the simulated TensorRT.",
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -351,11 +351,23 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print JSON (schema trt-exec.doctor/1)")
 
-    add(
+    p = add(
         "demo",
         "build and run a built-in network on the simulated TensorRT (and real TensorRT "
         "where installed with a GPU), checking outputs against numpy",
         [],
+    )
+    p.add_argument(
+        "--save-engine",
+        metavar="PATH",
+        help="instead, build the demo network (inputs x, y of shape (batch, 4); two profiles) "
+        "with --tensorrt and write the engine to PATH, to try inspect/run/bench on",
+    )
+    p.add_argument(
+        "--tensorrt",
+        metavar="MODULE",
+        help=f"for --save-engine: the TensorRT to build with, e.g. sim:10.16.1 (default: "
+        f"${_SIM_ENV}, else the first that imports)",
     )
     return parser
 
@@ -783,7 +795,31 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     from .demo import run_demo
 
+    if args.save_engine:
+        return _save_demo_engine(args.save_engine, args.tensorrt, out)
     return run_demo(out)
+
+
+def _save_demo_engine(path: str, tensorrt: str | None, out: TextIO) -> int:
+    from ._cli_inspect import format_bytes
+    from .discovery import find_tensorrt, is_simulated, module_flavor, module_version
+    from .errors import ConfigurationError, ExecutionError
+    from .testing import DEMO_NETWORK, EngineBuildError, build_engine
+
+    trt = find_tensorrt(tensorrt)
+    label = f"{module_flavor(trt)} {module_version(trt)}"
+    label += " (SIMULATED)" if is_simulated(trt) else ""
+    try:
+        plan = build_engine(trt, DEMO_NETWORK)
+    except EngineBuildError as exc:
+        raise ExecutionError(f"{label} could not build the demo network: {exc}") from exc
+    try:
+        with open(path, "wb") as f:
+            f.write(plan)
+    except OSError as exc:
+        raise ConfigurationError(f"--save-engine {path!r}: cannot write it ({exc})") from None
+    print(f"wrote {path} ({format_bytes(len(plan))}), the demo network built by {label}", file=out)
+    return EXIT_OK
 
 
 _COMMANDS = {
