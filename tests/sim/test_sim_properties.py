@@ -109,6 +109,9 @@ def test_shapes_outside_every_profile_are_refused(
 @SETTINGS
 @given(networks(), st.data())
 def test_profile_shapes_round_trip(spec: Any, data: st.DataObject) -> None:
+    used = {o for op in spec.ops for o in op.operands}
+    assert {i.name for i in spec.inputs} <= used  # no unused inputs
+    assert set(spec.outputs) == {op.output for op in spec.ops}  # no dead layers
     trt, engine, _ = _engine("10.16.1", spec)
     assert engine.num_optimization_profiles == len(spec.profiles)
     for k in range(len(spec.profiles)):
