@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import sys
-import threading
 import time
 from typing import Any
 
@@ -1840,4 +1839,3 @@ CLASS_RULES = {
     "IOutputAllocator": R.NAMED,
     "IRuntimeConfig": R.V10_11,
 }
-_lock = threading.Lock()
