@@ -24,8 +24,11 @@ versions = st.one_of(
 requests = st.one_of(
     st.none(), st.sampled_from(["auto", "v2", "v3", "V3", " v2 ", ""]), st.text(max_size=5)
 )
+# os.environ cannot hold NUL characters, so no environment value can contain one.
 env_values = st.one_of(
-    st.none(), st.sampled_from(["auto", "v2", "v3", "", "AUTO"]), st.text(max_size=5)
+    st.none(),
+    st.sampled_from(["auto", "v2", "v3", "", "AUTO"]),
+    st.text(st.characters(blacklist_characters="\x00"), max_size=5),
 )
 
 
