@@ -662,9 +662,21 @@ class BaseExecutor:
                     f"input {name!r}: TensorRT refused shape {shape!r} in profile {k}",
                     tensorrt_log=log,
                 )
+        with _trtlog.capture() as log:
+            reported = {name: self._output_shape(name) for name in self._outputs}
+        if log:
+            # Shape inference failed (e.g. dimensions that do not broadcast): the -1s reported
+            # now say nothing about the data, so nothing is remembered as data-dependent.
+            combo = ", ".join(f"{n}={s!r}" for n, s in shapes.items())
+            raise ShapeError(
+                f"TensorRT could not infer the output shapes from input shapes {combo} in "
+                f"profile {k}: the inputs do not fit together; pass shapes the network accepts "
+                "together (e.g. equal or broadcastable dimensions)",
+                tensorrt_log=log,
+            )
         out: dict[str, Shape] = {}
         for name, spec in self._outputs.items():
-            shape = self._output_shape(name)
+            shape = reported[name]
             # An output whose shape is still unknown once every input shape is set depends on
             # the data. Remember that: a context may report the previous run's shape for it.
             if name in self._data_dependent or any(d < 0 for d in shape):
