@@ -78,7 +78,19 @@ def _bounds_text(spec: TensorSpec) -> str:
 
 def check_shape(spec: TensorSpec, shape: Sequence[int]) -> Shape:
     """Validate ``shape`` for input ``spec`` independent of profiles; return it as a tuple."""
-    shape = tuple(int(d) for d in shape)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        dims = None
+    # int() would turn True into 1 and 2.5 into 2 silently; a dimension must be an integer.
+    if dims is None or not all(
+        isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in dims
+    ):
+        raise ShapeError(
+            f"input {spec.name!r}: shape {shape!r} is not a sequence of integers; pass one "
+            f"integer per dimension, rank {spec.rank} {spec.shape!r}"
+        )
+    shape = tuple(int(d) for d in dims)
     if len(shape) != spec.rank:
         raise ShapeError(
             f"input {spec.name!r}: shape {shape!r} has rank {len(shape)}, the engine expects rank "
