@@ -12,6 +12,7 @@ call that needs one raises a typed error saying what is missing.
 
 
 from . import errors
+from ._cuda import AsyncResult, DeviceTensor
 from ._load import load
 from .discovery import FLAVORS, find_tensorrt
 from .errors import (
@@ -24,6 +25,7 @@ from .errors import (
     TrtExecError,
 )
 from .executor import Executor
+from .pool import Pool
 from .selection import BackendChoice, explain_backend, select_backend
 from .spec import ProfileShape, TensorSpec
 from .v2 import V2Executor
@@ -32,6 +34,9 @@ from .v3 import V3Executor
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncResult",
+    "DeviceTensor",
+    "Pool",
     "FLAVORS",
     "BackendChoice",
     "BackendUnavailableError",

@@ -11,6 +11,7 @@ from .network import (
     build_engine,
     reference,
 )
+from .gpu import enable_gpu
 from .simtrt import SIMULATED_VERSIONS, HostDevice, NullDevice, SimControl, simulated_tensorrt
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "ProfileShapes",
     "SimControl",
     "build_engine",
+    "enable_gpu",
     "reference",
     "simulated_tensorrt",
 ]
