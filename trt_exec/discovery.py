@@ -82,6 +82,11 @@ def find_tensorrt(tensorrt: ModuleType | str | None = None) -> ModuleType:
     if isinstance(tensorrt, ModuleType):
         return tensorrt
     if tensorrt is not None:
+        if not isinstance(tensorrt, str):
+            raise ConfigurationError(
+                f"tensorrt={tensorrt!r} is neither a module nor a name; pass the imported module, "
+                "one of " + ", ".join(repr(f) for f in FLAVORS) + " or 'sim:<version>'"
+            )
         return _resolve_name(tensorrt)
     env = os.environ.get(ENV_TENSORRT, "").strip()
     if env:
