@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ._load import load
-from .errors import ClosedError
+from .errors import ClosedError, ConfigurationError
 from .executor import BaseExecutor
 
 __all__ = ["Pool"]
@@ -32,7 +32,7 @@ class Pool:
 
     def __init__(self, engine: Any, size: int = 4, **load_kwargs: Any) -> None:
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ValueError(f"size={size!r} must be an integer >= 1")
+            raise ConfigurationError(f"Pool: size={size!r} is not valid; pass an integer >= 1")
         first = load(engine, **load_kwargs)
         self._executors: list[BaseExecutor] = [first]
         try:
