@@ -29,8 +29,16 @@ class DataPath(Protocol):
     """
 
     kind: str  # "host" or "cuda"
-    stream: int  # the data path's own stream handle, used when the caller passes none
-    device: int | None  # CUDA ordinal, None in host mode
+
+    @property
+    def stream(self) -> int:
+        """The data path's own stream handle, used when the caller passes none."""
+        ...
+
+    @property
+    def device(self) -> int | None:
+        """The CUDA ordinal; None in host mode."""
+        ...
 
     def begin(self, stream: int) -> None: ...
 

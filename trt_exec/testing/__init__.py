@@ -1,6 +1,7 @@
 """Test support: a simulated TensorRT, tiny test networks and (in ``.strategies``) Hypothesis
 strategies. ``trt_exec.testing.strategies`` is the only module here that imports hypothesis."""
 
+from .gpu import enable_gpu
 from .network import (
     DEMO_NETWORK,
     EngineBuildError,
@@ -11,7 +12,6 @@ from .network import (
     build_engine,
     reference,
 )
-from .gpu import enable_gpu
 from .simtrt import SIMULATED_VERSIONS, HostDevice, NullDevice, SimControl, simulated_tensorrt
 
 __all__ = [
