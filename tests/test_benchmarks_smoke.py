@@ -1,0 +1,73 @@
+"""Smoke test of the benchmark harness: a few iterations, well-formed results. No timing checks."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_percentile_and_ratios() -> None:
+    from benchmarks.harness import Contender, add_ratios, measure, percentile
+
+    assert percentile([float(i) for i in range(1, 101)], 99) == 99.0
+    assert percentile([5.0], 99) == 5.0
+
+    def boom() -> None:
+        raise RuntimeError("no")
+
+    res = measure(
+        [Contender("floor", "floor", lambda: None), Contender("bad", "trt_exec", boom)],
+        warmup=1, reps=2, calls=3,
+    )
+    rows = add_ratios(res, "floor")
+    assert rows[0]["vs_floor"] == "1.00x" and rows[0]["calls"] == 6
+    assert len(rows[0]["rep_medians_us"]) == 2
+    assert rows[1]["error"] == "RuntimeError: no" and rows[1]["median_us"] is None
+
+
+@pytest.mark.parametrize("polygraphy", [False, True])
+def test_quick_run_writes_well_formed_json(tmp_path, polygraphy: bool) -> None:
+    if polygraphy:
+        pytest.importorskip("polygraphy")
+    cmd = [sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path)]
+    if not polygraphy:
+        cmd.append("--no-polygraphy")
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (path,) = tmp_path.glob("cpu-quick-*.json")
+    data = json.loads(path.read_text())
+    assert data["schema"] == "trt_exec-benchmarks/1" and data["mode"] == "cpu"
+    assert data["machine"]["cpu"] and data["date"].endswith("Z")
+    assert data["versions"]["numpy"]
+    assert set(data["releases"]) == {"8.6.1", "10.16.1"}
+    assert data["releases"]["8.6.1"]["backends"] == ["v3", "v2"]
+    assert data["releases"]["10.16.1"]["backends"] == ["v3"]
+    for rel in data["releases"].values():
+        scenarios = rel["scenarios"]
+        assert set(scenarios) == {"A", "B-4KB", "B-64MB", "C", "D", "E"}
+        assert "CUDA" in scenarios["D"]["skipped"]
+        for sid, sc in scenarios.items():
+            if sid == "D":
+                continue
+            names = [r["name"] for r in sc["rows"]]
+            assert sc["floor"] in names
+            roles = {r["role"] for r in sc["rows"]}
+            assert {"floor", "trt_exec"} <= roles
+            assert ("polygraphy" in roles) == polygraphy
+            for r in sc["rows"]:
+                assert not r["error"], (sid, r)
+                assert r["calls"] == sc["reps"] * sc["calls_per_rep"]
+                assert math.isfinite(r["median_us"]) and r["median_us"] > 0
+                assert r["p99_us"] >= 0 and r["vs_floor"].endswith("x")
+            floor = next(r for r in sc["rows"] if r["name"] == sc["floor"])
+            assert floor["vs_floor"] == "1.00x"
+    assert {t["target"].split(":")[0] for t in data["targets"]} >= {"A"}
+    assert "**A. Hot path" in proc.stdout and "| contender | median µs" in proc.stdout
