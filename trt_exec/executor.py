@@ -479,12 +479,39 @@ class BaseExecutor:
         ``addresses`` maps every IO tensor name to a device pointer. Input shapes must already be
         set with :meth:`prepare` when the engine has dynamic shapes.
         """
+        if not isinstance(addresses, Mapping):
+            raise BindingError(
+                f"execute(): addresses must be a mapping of tensor name to device pointer, got "
+                f"{type(addresses).__name__}; the engine's IO tensors are {list(self._specs)!r}"
+            )
         unknown = [n for n in addresses if n not in self._specs]
         missing = [n for n in self._specs if n not in addresses]
         if unknown or missing:
             raise BindingError(
                 f"execute(): unknown tensor(s) {unknown!r}, missing tensor(s) {missing!r}; the "
                 f"engine's IO tensors are {list(self._specs)!r}"
+            )
+        for name, ptr in addresses.items():
+            # int() would accept a one-element host array or 1.5; a pointer must be an integer.
+            if (
+                isinstance(ptr, bool)
+                or not isinstance(ptr, (int, np.integer))
+                or not 0 <= ptr < 1 << 64
+            ):
+                got = (
+                    f"{ptr!r}"
+                    if isinstance(ptr, (int, float, str, type(None)))
+                    else f"a {type(ptr).__name__}"
+                    + (f" of shape {tuple(ptr.shape)!r}" if hasattr(ptr, "shape") else "")
+                )
+                raise ArrayError(
+                    f"execute(): tensor {name!r} got {got}; execute() takes device pointers "
+                    "(ints in [0, 2**64), e.g. tensor.data_ptr()); pass arrays to infer() instead"
+                )
+        if isinstance(stream, bool) or not isinstance(stream, (int, np.integer)) or stream < 0:
+            raise ArrayError(
+                f"execute(): stream={stream!r:.60} is not a CUDA stream handle; pass a "
+                "non-negative int (e.g. torch.cuda.current_stream().cuda_stream)"
             )
         with self._lock:
             self._check_open()
