@@ -91,9 +91,13 @@ def as_array(name: str, obj: Any, role: str = "input") -> np.ndarray | DeviceArr
 def check_array(spec: TensorSpec, arr: np.ndarray | DeviceArray) -> None:
     """Refuse a wrong dtype or a non-contiguous layout; never convert silently."""
     if arr.dtype != spec.dtype:
+        # '>f4' and '<f4' share the name 'float32': show the byte order when only it differs.
+        same = arr.dtype.name == spec.dtype.name
+        got, want = (arr.dtype.str, spec.dtype.str) if same else (arr.dtype.name, spec.dtype.name)
         raise DTypeError(
-            f"tensor {spec.name!r}: dtype {arr.dtype.name!r} does not match the engine's "
-            f"{spec.dtype.name!r}; convert it first, e.g. x.astype({spec.dtype.name!r})"
+            f"tensor {spec.name!r}: dtype {got!r} does not match the engine's {want!r}"
+            f"{' (byte order differs)' if same else ''}; convert it first, e.g. "
+            f"x.astype({spec.dtype.name!r})"
         )
     contiguous = arr.flags.c_contiguous if isinstance(arr, np.ndarray) else arr.c_contiguous
     if not contiguous:
