@@ -104,11 +104,19 @@ ATTRS_ADDED_AFTER_8_4: dict[str, frozenset[str]] = {
             "set_aux_streams",
         }
     ),
-    "INetworkDefinition": frozenset({"add_non_zero", "add_cast", "add_nms",
-                                     "add_reverse_sequence", "add_normalization",
-                                     "add_grid_sample"}),
-    "IBuilderConfig": frozenset({"builder_optimization_level", "hardware_compatibility_level",
-                                 "max_aux_streams"}),
+    "INetworkDefinition": frozenset(
+        {
+            "add_non_zero",
+            "add_cast",
+            "add_nms",
+            "add_reverse_sequence",
+            "add_normalization",
+            "add_grid_sample",
+        }
+    ),
+    "IBuilderConfig": frozenset(
+        {"builder_optimization_level", "hardware_compatibility_level", "max_aux_streams"}
+    ),
     "Runtime": frozenset({"engine_host_code_allowed", "max_threads", "load_runtime"}),
 }
 
@@ -126,8 +134,14 @@ def _reference_8_4_3() -> dict[str, Any]:
     # 8.5/8.6 enum members (as the simulator's release table also assumes).
     for enum, members in {
         "DataType": ("UINT8", "FP8"),
-        "LayerType": ("NON_ZERO", "NMS", "REVERSE_SEQUENCE", "NORMALIZATION", "GRID_SAMPLE",
-                      "CAST"),
+        "LayerType": (
+            "NON_ZERO",
+            "NMS",
+            "REVERSE_SEQUENCE",
+            "NORMALIZATION",
+            "GRID_SAMPLE",
+            "CAST",
+        ),
     }.items():
         for n in members:
             m["classes"][enum]["attributes"].pop(n, None)
