@@ -320,6 +320,8 @@ def library_subclasses(mod: Any) -> list[type]:
 
 
 __all__ = [
+    "ATTRS_ADDED_AFTER_8_4",
+    "CLASSES_ADDED_AFTER_8_4",
     "CLAIMS",
     "MANIFEST_RELEASES",
     "REFERENCE_8_4_3_DOCS",
