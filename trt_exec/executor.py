@@ -168,6 +168,7 @@ class BaseExecutor:
         self._pinned: int | None = None  # profile fixed by set_profile(), None = automatic
         self._active = 0  # the context's current profile
         self._shape_key: tuple[Any, ...] | None = None
+        self._choices: dict[tuple[Any, ...], int] = {}  # (requested, *shapes) -> profile
         self._out_shapes: dict[str, Shape] = {}
         self._data_dependent: set[str] = set()
         self._bound: dict[str, int] = {}
@@ -658,7 +659,16 @@ class BaseExecutor:
 
     def _choose(self, shapes: Mapping[str, Shape], profile: int | None) -> int:
         requested = profile if profile is not None else self._pinned
-        return choose_profile(self._inputs, shapes, self._num_profiles, requested)
+        # The choice depends only on the shapes and the request, and choose_profile costs ~5 µs
+        # (benchmarks/README.md): remember it. Refusals raise and are not remembered.
+        key = (requested, *shapes.values())
+        k = self._choices.get(key)
+        if k is None:
+            k = choose_profile(self._inputs, shapes, self._num_profiles, requested)
+            if len(self._choices) >= 256:
+                self._choices.clear()
+            self._choices[key] = k
+        return k
 
     def _activate(self, k: int, stream: int | None = None) -> None:
         if k == self._active:
