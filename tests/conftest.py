@@ -7,17 +7,11 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from trt_exec.demo import SIM_RUNS
 from trt_exec.testing import simulated_tensorrt
 
-# (release, backends that release can run)
-SIM_MATRIX: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("8.4.3", ("v2",)),
-    ("8.6.1", ("v2", "v3")),
-    ("10.0.1", ("v3",)),
-    ("10.16.1", ("v3",)),
-    ("11.4.0", ("v3",)),
-    ("rtx-1.7.1", ("v3",)),
-)
+# Every simulated release with the backends it can run: the same matrix the demo runs.
+SIM_MATRIX = SIM_RUNS
 
 
 class Target(NamedTuple):
