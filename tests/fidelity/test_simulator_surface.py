@@ -205,16 +205,7 @@ def test_enum_members_and_values_are_real(pair: tuple[str, Any, dict[str, Any]])
 
 # Signature divergences of the simulator found by this test and reported to its owner; each
 # entry must still reproduce (a fixed one fails the test until removed from here).
-_ALL = frozenset(RELEASES)
 KNOWN_SIGNATURE_DIVERGENCES: dict[str, tuple[frozenset[str], str]] = {
-    "ICudaEngine.create_execution_context": (
-        _ALL,
-        "one Python function (strategy, runtime_config) for what the bindings declare as "
-        "separate overloads: () on 8.x, (strategy) on 10.0.1, (strategy) | (runtime_config) "
-        "from 10.11 and on RTX. On 8.x it raises TypeError for any argument, as the real one "
-        "does; but 10.0.1 accepts runtime_config (added in 10.11) and 10.16+/RTX accept both "
-        "at once, which the real bindings reject",
-    ),
     "ICudaEngine.is_shape_binding": (
         frozenset({"8.4.3", "8.6.1"}),
         "parameter named 'index'; the real one is 'binding' (keyword calls differ)",

@@ -262,6 +262,46 @@ def test_8x_create_execution_context_takes_no_arguments() -> None:
     h = Harness("8.6.1")
     with pytest.raises(TypeError):
         h.engine.create_execution_context(0)
+    assert h.engine.create_execution_context() is not None
+
+
+def test_10_0_create_execution_context_takes_a_strategy_only() -> None:
+    """10.0.1 manifest: one signature, (strategy=STATIC); IRuntimeConfig is 10.11+."""
+    h = Harness("10.0.1")
+    strategy = h.trt.ExecutionContextAllocationStrategy
+    assert h.engine.create_execution_context(strategy=strategy.ON_PROFILE_CHANGE) is not None
+    with pytest.raises(TypeError):
+        h.engine.create_execution_context(runtime_config=None)
+    with pytest.raises(TypeError, match="incompatible function arguments"):
+        h.engine.create_execution_context(2)  # pybind11 converts no int to the enum
+
+
+@pytest.mark.parametrize("version", ["10.16.1", "11.4.0", "rtx-1.7.1"])
+def test_create_execution_context_overloads(version: str) -> None:
+    """10.11+ and RTX: separate overloads (strategy) and (runtime_config), never both."""
+    h = Harness(version)
+    trt = h.trt
+    strategy = trt.ExecutionContextAllocationStrategy
+    config = h.engine.create_runtime_config()
+    config.set_execution_context_allocation_strategy(strategy.USER_MANAGED)
+    for ctx, needs_memory in (
+        (h.engine.create_execution_context(), False),
+        (h.engine.create_execution_context(strategy.USER_MANAGED), True),
+        (h.engine.create_execution_context(strategy=strategy.STATIC), False),
+        (h.engine.create_execution_context(config), True),
+        (h.engine.create_execution_context(runtime_config=config), True),
+        (h.engine.create_execution_context(runtime_config=None), False),
+    ):
+        assert ctx is not None and ctx._needs_memory == needs_memory
+    for args, kwargs in (
+        ((strategy.STATIC, config), {}),
+        ((), {"strategy": strategy.STATIC, "runtime_config": config}),
+        ((strategy.STATIC,), {"runtime_config": config}),
+        ((0,), {}),
+        ((), {"runtime_config": strategy.STATIC}),
+    ):
+        with pytest.raises(TypeError, match="incompatible function arguments"):
+            h.engine.create_execution_context(*args, **kwargs)
 
 
 @pytest.mark.parametrize("version", ["8.6.1", "10.0.1"])

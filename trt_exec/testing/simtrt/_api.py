@@ -41,6 +41,8 @@ class _Sim:
     _PUBLIC_NAME: str
     _op: Any  # layers
     _out: Any  # layers
+    # Per-release signatures of one method: [(rule, function)], first match wins (factory).
+    _VARIANTS: dict[str, list[tuple[R.Rule, Any]]] = {}
 
 
 _SEV_LETTER = {0: "F", 1: "E", 2: "W", 3: "I", 4: "V"}
@@ -1033,28 +1035,11 @@ class ICudaEngineImpl(_Sim):
     def serialize(self) -> Any:
         return self._C["IHostMemory"](self._blob)
 
-    def create_execution_context(self, strategy: Any = None, runtime_config: Any = None) -> Any:
-        """10.x+: optional ExecutionContextAllocationStrategy (USER_MANAGED needs
-        set_device_memory before execute); RTX / 10.11+: optional IRuntimeConfig."""
+    def _new_context(self, strategy: Any) -> Any:
         ctl = self._ctl
-        if (
-            (strategy is not None or runtime_config is not None)
-            and ctl._rel.vt < (10,)
-            and ctl._rel.flavor == "tensorrt"
-        ):
-            raise TypeError(
-                "create_execution_context(): incompatible function arguments; 8.x "
-                "takes no arguments"
-            )
         if ctl._failures and ctl._take("create_execution_context", self._logger):
             return None
-        if runtime_config is not None:
-            strategy = runtime_config
-        user = False
-        if strategy is not None and hasattr(strategy, "_strategy"):  # an IRuntimeConfig
-            strategy = strategy._strategy
-        if strategy is not None and int(strategy) == 2:
-            user = True
+        user = strategy is not None and int(strategy) == 2  # USER_MANAGED
         return self._C["IExecutionContext"](self, user)
 
     def create_execution_context_without_device_memory(self) -> Any:
@@ -1245,6 +1230,76 @@ class ICudaEngineImpl(_Sim):
             )
             return [self._dims(None)] * 3
         return [self._dims(s) for s in self._plan.profiles[profile_index][m.names[i % m.nio]]]
+
+
+def _incompatible(obj: Any, func: str, signatures: list[str], args: Any, kwargs: Any) -> Any:
+    """pybind11's TypeError for a call that matches no overload."""
+    mod = obj._ctl._rel.module_name
+    listed = "\n".join(f"    {i}. ({s})" for i, s in enumerate(signatures, 1))
+    shown = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
+    return TypeError(
+        f"{func}(): incompatible function arguments. The following argument types are "
+        f"supported:\n{listed}\n\nInvoked with: <{mod}.ICudaEngine object>"
+        + (f", {shown}" if shown else "")
+    )
+
+
+def _create_execution_context_8(self: Any) -> Any:
+    """TensorRT 8.x: ``create_execution_context()`` takes no arguments (8.6.1 manifest)."""
+    return self._new_context(None)
+
+
+_SIG_STRATEGY = (
+    "self: ICudaEngine, strategy: ExecutionContextAllocationStrategy = "
+    "<ExecutionContextAllocationStrategy.STATIC: 0>"
+)
+_SIG_RUNTIME_CONFIG = "self: ICudaEngine, runtime_config: IRuntimeConfig = None"
+
+
+def _create_execution_context_10_0(self: Any, strategy: Any = None) -> Any:
+    """TensorRT 10.0-10.10: ``create_execution_context(strategy=STATIC)`` (10.0.1 manifest);
+    USER_MANAGED needs set_device_memory before execute. Anything but an
+    ExecutionContextAllocationStrategy is refused, as pybind11 converts no int to the enum."""
+    if strategy is not None and not isinstance(
+        strategy, self._C["ExecutionContextAllocationStrategy"]
+    ):
+        raise _incompatible(self, "create_execution_context", [_SIG_STRATEGY], (strategy,), {})
+    return self._new_context(strategy)
+
+
+def _create_execution_context_10_11(self: Any, *args: Any, **kwargs: Any) -> Any:
+    """TensorRT 10.11+ (10.16.1 and 11.4.0 manifests) and TensorRT-RTX: two pybind11
+    overloads, ``(strategy=STATIC)`` and ``(runtime_config=None)``, tried in that order;
+    a call matching neither (both arguments at once, an int) raises TypeError."""
+    strategy_t = self._C["ExecutionContextAllocationStrategy"]
+    config_t = self._C["IRuntimeConfig"]
+    if len(args) + len(kwargs) > 1:
+        raise _incompatible(
+            self,
+            "create_execution_context",
+            [_SIG_STRATEGY, _SIG_RUNTIME_CONFIG],
+            args,
+            kwargs,
+        )
+    if not args and not kwargs:
+        return self._new_context(None)
+    (key, value) = next(iter(kwargs.items())) if kwargs else (None, args[0])
+    if key in (None, "strategy") and isinstance(value, strategy_t):
+        return self._new_context(value)
+    if key in (None, "runtime_config") and (value is None or isinstance(value, config_t)):
+        return self._new_context(None if value is None else value._strategy)
+    raise _incompatible(
+        self, "create_execution_context", [_SIG_STRATEGY, _SIG_RUNTIME_CONFIG], args, kwargs
+    )
+
+
+ICudaEngineImpl._VARIANTS = {
+    "create_execution_context": [
+        (R.PRE10, _create_execution_context_8),
+        (R.V10_11, _create_execution_context_10_11),
+        (R.V10, _create_execution_context_10_0),
+    ],
+}
 
 
 class IRuntimeConfigImpl(_Sim):

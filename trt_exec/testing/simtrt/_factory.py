@@ -230,12 +230,22 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
             continue
         ns: dict[str, Any] = {}
         for k, v in vars(impl).items():
-            if k in ("_RULES", "_PUBLIC", "_BASES", "__dict__", "__weakref__", "__doc__"):
+            if k in ("_RULES", "_VARIANTS", "_PUBLIC", "_BASES", "__dict__", "__weakref__"):
+                continue
+            if k == "__doc__":
                 continue
             r = impl._RULES.get(k)
             if r is not None and not r(rel):
                 continue
             ns[k] = v
+        # Methods whose signature differs between releases: the first variant whose rule
+        # matches this release is the method (none matching: the release lacks it).
+        for k, variants in getattr(impl, "_VARIANTS", {}).items():
+            ns.pop(k, None)
+            for rule_v, fn in variants:
+                if rule_v(rel):
+                    ns[k] = fn
+                    break
         if public == "IExecutionContext":
             ns["active_optimization_profile"] = _api.context_profile_property(rel)
         ns["__doc__"] = impl.__doc__
