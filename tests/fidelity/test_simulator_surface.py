@@ -206,14 +206,6 @@ def test_enum_members_and_values_are_real(pair: tuple[str, Any, dict[str, Any]])
 # Signature divergences of the simulator found by this test and reported to its owner; each
 # entry must still reproduce (a fixed one fails the test until removed from here).
 KNOWN_SIGNATURE_DIVERGENCES: dict[str, tuple[frozenset[str], str]] = {
-    "ICudaEngine.is_shape_binding": (
-        frozenset({"8.4.3", "8.6.1"}),
-        "parameter named 'index'; the real one is 'binding' (keyword calls differ)",
-    ),
-    "ICudaEngine.is_execution_binding": (
-        frozenset({"8.4.3", "8.6.1"}),
-        "parameter named 'index'; the real one is 'binding' (keyword calls differ)",
-    ),
     "INetworkDefinition.add_non_zero": (
         frozenset({"8.6.1", "10.0.1"}),
         "accepts indices_type, which the real 8.6.1 and 10.0.1 lack (10.16.1 has it)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from simhelpers import BINDING_VERSIONS, Harness
 
 from trt_exec.testing import DEMO_NETWORK
@@ -72,3 +73,13 @@ def test_static_network_gets_one_profile() -> None:
     assert h.engine.num_optimization_profiles == 1 and h.engine.num_bindings == 2
     assert h.engine.get_tensor_profile_shape("a", 0) == [(2, 3)] * 3
     assert DEMO_NETWORK.profile(1)["y"][2] == (16, 4)
+
+
+@pytest.mark.parametrize("version", BINDING_VERSIONS)
+def test_binding_predicates_take_binding_by_keyword(version: str) -> None:
+    """8.x: is_shape_binding / is_execution_binding name their parameter ``binding``."""
+    h = Harness(version)
+    assert h.engine.is_execution_binding(binding=0)
+    assert not h.engine.is_shape_binding(binding=0)
+    with pytest.raises(TypeError):
+        h.engine.is_execution_binding(index=0)

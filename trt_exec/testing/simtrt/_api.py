@@ -1207,12 +1207,14 @@ class ICudaEngineImpl(_Sim):
         i = self._binding("getBindingDataType", index)
         return self._m.trt_dtype[self._m.names[max(i, 0) % self._m.nio]]
 
-    def is_shape_binding(self, index: Any) -> bool:
-        self._binding("isShapeBinding", index)
+    def is_shape_binding(self, binding: int) -> bool:
+        """8.x: parameter ``binding`` (8.6.1 manifest)."""
+        self._binding("isShapeBinding", binding)
         return False
 
-    def is_execution_binding(self, index: Any) -> bool:
-        return self._binding("isExecutionBinding", index) >= 0
+    def is_execution_binding(self, binding: int) -> bool:
+        """8.x: parameter ``binding`` (8.6.1 manifest)."""
+        return self._binding("isExecutionBinding", binding) >= 0
 
     def get_location(self, index: Any) -> Any:
         self._binding("getLocation", index)
