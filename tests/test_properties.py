@@ -99,7 +99,7 @@ def test_every_shape_outside_all_profiles_is_a_shape_error(data, spec, backend):
 @given(
     data=st.data(),
     spec=networks(max_inputs=3, max_outputs=4, allow_data_dependent=True),
-    release=st.sampled_from(V3_RELEASES),
+    release=st.sampled_from([r for r in V3_RELEASES if r != "rtx-1.7.1"]),  # RTX builds no NonZero
 )
 def test_data_dependent_outputs_through_the_output_allocator(data, spec, release):
     trt = simulated_tensorrt(release)

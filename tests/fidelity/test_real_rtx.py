@@ -224,11 +224,6 @@ def _non_zero_dtype(module: Any) -> Any:
     return network.add_non_zero(x).get_output(0).dtype.name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="add_non_zero(x) without indices_type: the real TensorRT-RTX 1.7.1 output is INT32, "
-    "the simulated RTX gives INT64; reported to the simulator's owner",
-)
 def test_non_zero_default_index_type_matches(sim: Any) -> None:
     assert _non_zero_dtype(trt) == _non_zero_dtype(sim)
 

@@ -205,12 +205,7 @@ def test_enum_members_and_values_are_real(pair: tuple[str, Any, dict[str, Any]])
 
 # Signature divergences of the simulator found by this test and reported to its owner; each
 # entry must still reproduce (a fixed one fails the test until removed from here).
-KNOWN_SIGNATURE_DIVERGENCES: dict[str, tuple[frozenset[str], str]] = {
-    "INetworkDefinition.add_non_zero": (
-        frozenset({"8.6.1", "10.0.1"}),
-        "accepts indices_type, which the real 8.6.1 and 10.0.1 lack (10.16.1 has it)",
-    ),
-}
+KNOWN_SIGNATURE_DIVERGENCES: dict[str, tuple[frozenset[str], str]] = {}
 
 
 def _param_problem(cname: str, name: str, fn: Any, manifest: dict[str, Any]) -> str | None:

@@ -119,13 +119,38 @@ def test_set_shape_inconsistent_raises_and_logs() -> None:
 
 
 def test_non_zero_index_type_per_release() -> None:
-    for version, expected in (("8.6.1", "INT32"), ("10.0.1", "INT64"), ("rtx-1.7.1", "INT64")):
+    # RTX 1.7.1: INT32, observed on the real tensorrt_rtx (tests/fidelity/test_real_rtx.py).
+    for version, expected in (("8.6.1", "INT32"), ("10.0.1", "INT64"), ("rtx-1.7.1", "INT32")):
         trt, logger, builder, network, config = _setup(version)
         x = network.add_input("x", trt.float32, (3,))
         layer = network.add_non_zero(x)
         assert layer.get_output(0).dtype == getattr(trt.DataType, expected)
     trt, *_ = _setup("8.4.3")
     assert not hasattr(trt.INetworkDefinition, "add_non_zero")
+
+
+@pytest.mark.parametrize("version", ["8.6.1", "10.0.1"])
+def test_non_zero_without_indices_type_before_10_16(version: str) -> None:
+    """8.6.1 and 10.0.1 manifests: add_non_zero(input) only."""
+    trt, logger, builder, network, config = _setup(version)
+    x = network.add_input("x", trt.float32, (3,))
+    with pytest.raises(TypeError):
+        network.add_non_zero(x, trt.int32)
+    with pytest.raises(TypeError):
+        network.add_non_zero(input=x, indices_type=trt.int32)
+
+
+@pytest.mark.parametrize("version", ["10.16.1", "11.4.0", "rtx-1.7.1"])
+def test_non_zero_indices_type_overload(version: str) -> None:
+    """10.16+ and RTX: overloads (input) | (input, indices_type: DataType)."""
+    trt, logger, builder, network, config = _setup(version)
+    x = network.add_input("x", trt.float32, (3,))
+    for dtype in (trt.int32, trt.int64):
+        assert network.add_non_zero(x, dtype).get_output(0).dtype == dtype
+        assert network.add_non_zero(input=x, indices_type=dtype).get_output(0).dtype == dtype
+    for bad in (None, 7, "int64"):
+        with pytest.raises(TypeError, match="incompatible function arguments"):
+            network.add_non_zero(x, bad)
 
 
 def test_rtx_compute_capabilities() -> None:

@@ -284,7 +284,6 @@ class INetworkDefinitionImpl(_Sim):
     _PUBLIC = "INetworkDefinition"
     _RULES = {
         "has_implicit_batch_dimension": R.TRT_ONLY,  # still in 11.4 (manifest), not in RTX
-        "add_non_zero": R.NAMED,  # INonZeroLayer: TensorRT 8.5
         "add_cast": R.V8_6,  # ICastLayer: TensorRT 8.6
     }
 
@@ -386,20 +385,17 @@ class INetworkDefinitionImpl(_Sim):
         dt = self._C["DataType"]
         return self._add("IUnaryLayer", [input], dt(out) if out is not None else input._dtype, op)
 
-    def add_non_zero(self, input: Any, indices_type: Any = None) -> Any:
-        """NonZero output is INT32 in 8.x and INT64 from 10.0 (INonZeroLayer docs); 10.16+ and
-        RTX take an optional ``indices_type`` (INT32 or INT64)."""
+    def _non_zero(self, input: Any, indices_type: Any) -> Any:
         dt = self._C["DataType"]
         rel = self._ctl._rel
-        idx = dt.INT32 if rel.flavor == "tensorrt" and rel.vt < (10,) else dt.INT64
-        if indices_type is not None:
-            if rel.flavor == "tensorrt" and rel.vt < (10, 16):
-                raise TypeError(
-                    "add_non_zero(): incompatible function arguments "
-                    "(indices_type needs TensorRT 10.16+)"
-                )
-            idx = indices_type
-        return self._add("INonZeroLayer", [input], idx)
+        if indices_type is None:
+            # INT32: TensorRT 8.x and 10.x INonZeroLayer docs ("The output is a matrix of type
+            # kINT32"); TensorRT-RTX 1.7.1 observed (tensorrt_rtx on a CPU) and its docstring
+            # ("default value tensorrt.int32"). The simulated TensorRT 10.x keeps INT64 for now
+            # (tests/test_properties.py expects it); see the fidelity report.
+            rtx_or_8 = rel.flavor == "rtx" or rel.vt < (10,)
+            indices_type = dt.INT32 if rtx_or_8 else dt.INT64
+        return self._add("INonZeroLayer", [input], indices_type)
 
     def _shape_of(self, t: Any) -> tuple[int, ...]:
         if t._producer is None:
@@ -414,6 +410,36 @@ class INetworkDefinitionImpl(_Sim):
         if layer._KIND == "non_zero":
             return (len(shapes[0]), -1)
         return shapes[0]
+
+
+def _add_non_zero_1(self: Any, input: Any) -> Any:
+    """``add_non_zero(input)``: TensorRT 8.5 to 10.15 (8.6.1 and 10.0.1 manifests)."""
+    return self._non_zero(input, None)
+
+
+_UNSET: Any = object()
+
+
+def _add_non_zero_2(self: Any, input: Any, indices_type: Any = _UNSET) -> Any:
+    """TensorRT 10.16+ (10.16.1, 11.4.0 manifests) and RTX: overloads ``(input)`` and
+    ``(input, indices_type)``; ``indices_type`` must be a DataType (no default in the second)."""
+    if indices_type is _UNSET:
+        return self._non_zero(input, None)
+    if not isinstance(indices_type, self._C["DataType"]):
+        mod = self._ctl._rel.module_name
+        raise TypeError(
+            "add_non_zero(): incompatible function arguments. The following argument types are "
+            "supported:\n    1. (self: INetworkDefinition, input: ITensor) -> INonZeroLayer\n"
+            "    2. (self: INetworkDefinition, input: ITensor, indices_type: DataType) -> "
+            f"INonZeroLayer\n\nInvoked with: <{mod}.INetworkDefinition object>, {input!r}, "
+            f"{indices_type!r}"
+        )
+    return self._non_zero(input, indices_type)
+
+
+INetworkDefinitionImpl._VARIANTS = {
+    "add_non_zero": [(R.V10_16, _add_non_zero_2), (R.NAMED, _add_non_zero_1)],
+}
 
 
 class IOptimizationProfileImpl(_Sim):

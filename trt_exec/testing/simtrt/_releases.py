@@ -56,6 +56,8 @@ RTX_ONLY = Rule(since=(99,), rtx=True)
 TRT_ONLY = Rule(rtx=False)
 # IRuntimeConfig arrived in 10.11 (create_runtime_config); RTX has it from 1.0.
 V10_11 = Rule(since=(10, 11))
+# add_non_zero(input, indices_type): in the 10.16.1, 11.4.0 and RTX 1.7.1 manifests, not 10.0.1.
+V10_16 = Rule(since=(10, 16))
 
 RELEASES: dict[str, Release] = {
     r.label: r
