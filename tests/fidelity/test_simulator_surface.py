@@ -113,12 +113,7 @@ def _sim_kind(cls: type, name: str, raw: Any) -> str:
 
 # Divergences found by these tests and reported to the simulator's owner; each must still
 # reproduce (a fixed one fails the test until removed from here).
-KNOWN_KIND_DIVERGENCES: dict[str, tuple[frozenset[str], str]] = {
-    "ITensor.dtype": (
-        frozenset({"11.4.0", "rtx-1.7.1"}),
-        "settable in the simulator; read-only in 11.x and RTX (strongly typed networks)",
-    ),
-}
+KNOWN_KIND_DIVERGENCES: dict[str, tuple[frozenset[str], str]] = {}
 
 
 # ------------------------------------------------------------------------------------------

@@ -186,3 +186,17 @@ def test_host_memory_is_a_buffer_not_a_str_like_bytes() -> None:
     assert not hasattr(plan, "decode")
     with pytest.raises(TypeError):
         len(plan)
+
+
+@pytest.mark.parametrize("version", ["8.4.3", "8.6.1", "10.0.1", "10.16.1", "11.4.0", "rtx-1.7.1"])
+def test_tensor_dtype_is_read_only_on_11_and_rtx(version: str) -> None:
+    """ITensor.dtype: settable through 10.x, read-only on 11.4.0 and RTX 1.7.1 (manifests)."""
+    trt, logger, builder, network, config = _setup(version)
+    x = network.add_input("x", trt.float32, (3,))
+    if version.startswith(("11.", "rtx-")):
+        with pytest.raises(AttributeError):
+            x.dtype = trt.float16
+        assert x.dtype == trt.float32
+    else:
+        x.dtype = trt.float16
+        assert x.dtype == trt.float16

@@ -158,12 +158,10 @@ class ITensorImpl(_Sim):
     def shape(self, value: Any) -> None:
         self._shape = as_shape(value)
 
-    @property
-    def dtype(self) -> Any:
+    def _get_dtype(self) -> Any:
         return self._dtype
 
-    @dtype.setter
-    def dtype(self, value: Any) -> None:
+    def _set_dtype(self, value: Any) -> None:
         self._dtype = value
 
     @property
@@ -185,6 +183,16 @@ class ITensorImpl(_Sim):
     @property
     def location(self) -> Any:
         return self._C["TensorLocation"].DEVICE
+
+
+# ITensor.dtype: settable through 10.x (8.6.1, 10.0.1, 10.16.1 manifests), read-only in 11.x and
+# TensorRT-RTX (11.4.0 and RTX 1.7.1 manifests: strongly typed networks only).
+ITensorImpl._VARIANTS = {
+    "dtype": [
+        (R.PRE11, property(ITensorImpl._get_dtype, ITensorImpl._set_dtype)),
+        (R.ALL, property(ITensorImpl._get_dtype)),
+    ],
+}
 
 
 class ILayerImpl(_Sim):
