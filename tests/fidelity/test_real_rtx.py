@@ -180,14 +180,6 @@ def _set_bad_shape(module: Any) -> str:
     return "returned"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="IOptimizationProfile.set_shape(min > opt > max): the real TensorRT-RTX 1.7.1 returns "
-    "None without logging, and add_optimization_profile then logs 'IOptimizationProfile::isValid: "
-    "Error Code 4: API Usage Error (Invalid optimization profiles ...)' and returns -1; the "
-    "simulated RTX raises RuntimeError('Shape provided for opt is inconsistent with other "
-    "shapes.') from set_shape; reported to the simulator's owner",
-)
 def test_invalid_profile_shape_fails_at_the_same_call(sim: Any) -> None:
     assert _set_bad_shape(trt) == _set_bad_shape(sim)
 

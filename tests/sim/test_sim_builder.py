@@ -102,20 +102,48 @@ def test_implicit_batch_network_fails_on_8x() -> None:
     assert logger.errors
 
 
-def test_set_shape_inconsistent_raises_and_logs() -> None:
-    trt, logger, builder, network, config = _setup("10.0.1")
-    profile = builder.create_optimization_profile()
-    with pytest.raises(RuntimeError, match="Shape provided for opt is inconsistent"):
-        profile.set_shape("x", (4, 3), (2, 3), (8, 3))
-    assert logger.errors
-    assert config.add_optimization_profile(profile) == -1
-    with pytest.raises(RuntimeError, match="Shape provided for min"):
+@pytest.mark.parametrize("version", ["8.6.1", "10.0.1", "11.4.0", "rtx-1.7.1"])
+def test_set_shape_refuses_negative_dims(version: str) -> None:
+    trt, logger, builder, network, config = _setup(version)
+    with pytest.raises(RuntimeError, match="Shape provided for min is inconsistent"):
         builder.create_optimization_profile().set_shape("x", (-1, 3), (2, 3), (8, 3))
-    with pytest.raises(RuntimeError, match="Shape provided for max"):
-        builder.create_optimization_profile().set_shape("x", (1, 3), (2, 3), (1, 3))
+    assert "setDimensions" in logger.errors[-1]
+    with pytest.raises(RuntimeError, match="Shape provided for max is inconsistent"):
+        builder.create_optimization_profile().set_shape("x", (1, 3), (2, 3), (8, -3))
     good = builder.create_optimization_profile()
     assert good.set_shape("x", [1, 3], trt.Dims([2, 3]), (8, 3)) is None
     assert good.get_shape("x") == [(1, 3), (2, 3), (8, 3)]
+    assert bool(good) and config.add_optimization_profile(good) == 0
+
+
+@pytest.mark.parametrize("version", ["8.6.1", "10.0.1", "11.4.0", "rtx-1.7.1"])
+def test_profile_order_is_checked_by_is_valid_not_set_shape(version: str) -> None:
+    """min > opt > max: set_shape returns None without logging; bool(profile) and
+    add_optimization_profile (isValid) log Error Code 4, and add returns -1."""
+    trt, logger, builder, network, config = _setup(version)
+    profile = builder.create_optimization_profile()
+    assert profile.set_shape("x", (4, 3), (2, 3), (1, 3)) is None
+    assert not logger.errors
+    assert profile.get_shape("x") == [(4, 3), (2, 3), (1, 3)]
+    assert not bool(profile) and "MIN<=OPT<=MAX" in logger.errors[-1]
+    assert config.add_optimization_profile(profile) == -1
+    assert "MIN<=OPT<=MAX" in logger.errors[-2] and "isValid" in logger.errors[-1]
+    if version == "rtx-1.7.1":
+        assert logger.errors[-2].startswith("IOptimizationProfile::isValid: Error Code 4")
+
+
+@pytest.mark.parametrize("version", ["10.0.1", "rtx-1.7.1"])
+def test_profile_rank_mismatch(version: str) -> None:
+    """TensorRT: setDimensions refuses a rank that differs from one already set (docs);
+    RTX 1.7.1 accepts it there and refuses the profile at isValid (observed)."""
+    trt, logger, builder, network, config = _setup(version)
+    profile = builder.create_optimization_profile()
+    if version.startswith("rtx-"):
+        assert profile.set_shape("x", (4,), (2, 4), (1, 4, 4)) is None
+        assert config.add_optimization_profile(profile) == -1
+    else:
+        with pytest.raises(RuntimeError, match="Shape provided for opt is inconsistent"):
+            profile.set_shape("x", (4,), (2, 4), (1, 4, 4))
 
 
 def test_non_zero_index_type_per_release() -> None:

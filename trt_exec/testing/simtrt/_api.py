@@ -451,8 +451,25 @@ INetworkDefinitionImpl._VARIANTS = {
 
 
 class IOptimizationProfileImpl(_Sim):
-    """``trt.IOptimizationProfile``. ``set_shape`` raises RuntimeError ("Shape provided for min is
-    inconsistent with other shapes.") when TensorRT's setDimensions refuses (pyCore.cpp)."""
+    """``trt.IOptimizationProfile``.
+
+    ``set_shape`` calls setDimensions for min, opt and max and raises RuntimeError ("Shape
+    provided for min is inconsistent with other shapes.") at the first one it refuses (pyCore.cpp
+    of every release). setDimensions refuses:
+
+    - negative dimensions, logging an Error Code 3 (every release; observed on the real
+      TensorRT-RTX 1.7.1);
+    - on TensorRT (not RTX), a rank that differs from a selector already set for the input (the
+      setDimensions docs, 8.x to 11.x, give it as the example of a detected inconsistency). The
+      real TensorRT-RTX 1.7.1 accepts it and refuses the profile at isValid.
+
+    The order min <= opt <= max is not checked there on any release but by isValid, which
+    ``bool(profile)`` and ``IBuilderConfig.add_optimization_profile`` call: the real
+    TensorRT-RTX 1.7.1 returns None from ``set_shape((4, 4), (2, 4), (1, 4))`` without logging;
+    on TensorRT 10.x, pytorch/TensorRT#4610 shows opt > max passing set_shape and failing the
+    build; on 8.x/9.x, NVIDIA/Stable-Diffusion-WebUI-TensorRT#57 shows it refused by isValid
+    ("4: Specified optimization profiles must satisfy MIN<=OPT<=MAX.") after set_shape.
+    """
 
     _PUBLIC = "IOptimizationProfile"
     _RULES: dict[str, R.Rule] = {}
@@ -460,28 +477,28 @@ class IOptimizationProfileImpl(_Sim):
     def __init__(self, builder: Any) -> None:
         self._builder = builder
         self._shapes: dict[str, list[tuple[int, ...] | None]] = {}
-        self._broken = False
 
     def _set(self, name: str, sel: int, dims: tuple[int, ...]) -> bool:
+        rel = self._ctl._rel
         cur = self._shapes.setdefault(name, [None, None, None])
-        ok = all(d >= 0 for d in dims)
-        for k, other in enumerate(cur):
-            if not ok or other is None or k == sel:
-                continue
-            if len(other) != len(dims):
-                ok = False
-            else:
-                lo, hi = (other, dims) if k < sel else (dims, other)
-                ok = all(a <= b for a, b in zip(lo, hi))
-        if not ok:
-            self._broken = True
+        detail = ""
+        if any(d < 0 for d in dims):
+            detail = (
+                "Parameter check failed, condition: std::all_of(dims.d, dims.d + dims.nbDims, "
+                "[](int32_t x) noexcept { return x >= 0; })."
+            )
+        elif rel.flavor != "rtx":
+            for k, other in enumerate(cur):
+                if other is not None and k != sel and len(other) != len(dims):
+                    detail = (
+                        f"Parameter check failed, condition: rank {len(dims)} of "
+                        f"{('min', 'opt', 'max')[sel]} dimensions of input {name} equals rank "
+                        f"{len(other)} of its {('min', 'opt', 'max')[k]} dimensions."
+                    )
+                    break
+        if detail:
             _api_error(
-                self._ctl,
-                self._builder._logger,
-                "IOptimizationProfile",
-                "setDimensions",
-                f"Parameter check failed, condition: {('min', 'opt', 'max')[sel]} "
-                f"dimensions {dims} of input {name} are inconsistent with {cur}",
+                self._ctl, self._builder._logger, "IOptimizationProfile", "setDimensions", detail
             )
             return False
         cur[sel] = dims
@@ -498,10 +515,37 @@ class IOptimizationProfileImpl(_Sim):
             return []
         return [self._C["Dims"](c) for c in cur]
 
-    def _valid(self) -> bool:
-        return not self._broken and all(
-            all(c is not None for c in v) for v in self._shapes.values()
-        )
+    def _is_valid(self, logger: Any) -> bool:
+        """isValid: every input set has min, opt and max of one rank with min <= opt <= max;
+        otherwise an Error Code 4 is logged (RTX 1.7.1's message, observed; 8.x: the shorter
+        one of Stable-Diffusion-WebUI-TensorRT#57)."""
+        bad = []
+        for name, (lo, opt, hi) in self._shapes.items():
+            if (
+                lo is None
+                or opt is None
+                or hi is None
+                or not len(lo) == len(opt) == len(hi)
+                or not all(a <= b <= c for a, b, c in zip(lo, opt, hi))
+            ):
+                bad.append(name)
+        if not bad:
+            return True
+        rel = self._ctl._rel
+        if rel.flavor == "tensorrt" and rel.vt < (10,):
+            msg = "4: Specified optimization profiles must satisfy MIN<=OPT<=MAX."
+        else:
+            msg = (
+                "IOptimizationProfile::isValid: Error Code 4: API Usage Error (Invalid "
+                f"optimization profiles for input tensors {', '.join(bad)}, please ensure that "
+                "the optimization profiles satisfy MIN<=OPT<=MAX.)"
+            )
+        _log(self._ctl, logger, 1, msg)
+        return False
+
+    def __bool__(self) -> bool:
+        """``bool(profile)`` is isValid (the bindings' ``__bool__``; Polygraphy checks it)."""
+        return self._is_valid(self._builder._logger)
 
 
 class IBuilderConfigImpl(_Sim):
@@ -565,8 +609,9 @@ class IBuilderConfigImpl(_Sim):
         self._opt_level = int(value)
 
     def add_optimization_profile(self, profile: Any) -> int:
-        """Returns the profile's index, or -1 (with a logged error) for an invalid profile."""
-        if not profile._valid():
+        """The profile's index, or -1 for an invalid profile, after logging isValid's error and
+        "Parameter check failed, condition: profile->isValid()" (real TensorRT-RTX 1.7.1)."""
+        if not profile._is_valid(self._builder._logger):
             _api_error(
                 self._ctl,
                 self._builder._logger,
