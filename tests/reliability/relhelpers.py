@@ -1,0 +1,85 @@
+"""Shared pieces of the reliability suite: engines, reference results and the "still works" check.
+
+Every engine here is the demo network (``x``, ``y`` float32 of shape (batch, 4); ``sum = x + y``,
+``act = abs(x) * y``; profile 0 covers batch 1..4, profile 1 batch 4..16), built once per
+simulated release and cached.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+import trt_exec
+from trt_exec import _trtlog
+from trt_exec.testing import DEMO_NETWORK, build_engine, reference, simulated_tensorrt
+
+# (release, backend): the bindings backend and the named-tensor backend on the release that has
+# both, and the named-tensor backend on the current and next major releases.
+TARGETS: tuple[tuple[str, str], ...] = (
+    ("8.6.1", "v2"),
+    ("8.6.1", "v3"),
+    ("10.16.1", "v3"),
+    ("11.4.0", "v3"),
+)
+TARGET_IDS = [f"{r}-{b}" for r, b in TARGETS]
+
+# Batch ranges of the demo network's profiles.
+PROFILE_BATCHES = ((1, 4), (4, 16))
+
+
+@functools.cache
+def sim(release: str) -> Any:
+    """One simulated module per release for the whole session (engines are tied to it)."""
+    return simulated_tensorrt(release)
+
+
+@functools.cache
+def plan(release: str) -> bytes:
+    return build_engine(sim(release), DEMO_NETWORK)
+
+
+def open_executor(release: str, backend: str, **kwargs: Any) -> Any:
+    return trt_exec.load(plan(release), tensorrt=sim(release), backend=backend, **kwargs)
+
+
+def demo_inputs(batch: int, seed: int | None = None, batch_y: int | None = None) -> dict:
+    rng = np.random.default_rng(seed)
+    return {
+        "x": rng.uniform(-2, 2, size=(batch, 4)).astype(np.float32),
+        "y": rng.uniform(-2, 2, size=(batch if batch_y is None else batch_y, 4)).astype(np.float32),
+    }
+
+
+def expected(inputs: dict) -> dict:
+    return reference(DEMO_NETWORK, inputs)
+
+
+def assert_correct(got: Any, inputs: dict) -> None:
+    want = expected(inputs)
+    assert isinstance(got, dict) and list(got) == list(want)
+    for name, value in want.items():
+        assert got[name].shape == value.shape and got[name].dtype == value.dtype, name
+        np.testing.assert_array_equal(got[name], value, err_msg=name)
+
+
+def assert_still_works(ex: Any, seed: int = 12345) -> None:
+    """A valid call in every profile, and one with the profile chosen (or pinned), give exactly
+    numpy's results; TensorRT's log capture is not left open by the failed call."""
+    assert not ex.closed
+    assert not ex._lock.locked(), "a failed call left the executor's lock held"
+    for k, (lo, hi) in enumerate(PROFILE_BATCHES):
+        for batch in (lo, hi):
+            arrays = demo_inputs(batch, seed + batch)
+            assert_correct(ex.infer(arrays, profile=k), arrays)
+    pinned = ex.profile
+    batch = 3 if pinned in (None, 0) else 9
+    arrays = demo_inputs(batch, seed)
+    assert_correct(ex.infer(arrays), arrays)
+    assert_log_capture_closed()
+
+
+def assert_log_capture_closed() -> None:
+    assert not getattr(_trtlog._local, "stack", None), "a TensorRT log capture was left open"
