@@ -228,3 +228,28 @@ def test_tensor_dtype_is_read_only_on_11_and_rtx(version: str) -> None:
     else:
         x.dtype = trt.float16
         assert x.dtype == trt.float16
+
+
+def test_rtx_builder_refuses_non_zero() -> None:
+    """TensorRT-RTX 1.7.1 (real, on a CPU with a compute capability) refuses NonZero that feeds
+    an output, logging "... has no runners that implement it"; a dead NonZero builds."""
+    trt, logger, builder, network, config = _setup("rtx-1.7.1")
+    x = network.add_input("x", trt.float32, (3, 4))
+    nz = network.add_non_zero(x)
+    nz.name = "my_nz"
+    network.mark_output(network.add_identity(nz.get_output(0)).get_output(0))
+    assert builder.build_serialized_network(network, config) is None
+    assert logger.errors[-1] == (
+        "[tacticSupply.cpp::getSupportedFormats::48] Error Code 2: Internal Error (Assertion "
+        "!layerImpls.empty() failed. my_nz has no runners that implement it In "
+        "getSupportedFormats at /_src/optimizer/builder/tacticSupply.cpp:48)"
+    )
+    trt, logger, builder, network, config = _setup("rtx-1.7.1")
+    x = network.add_input("x", trt.float32, (3, 4))
+    network.add_non_zero(x)
+    network.mark_output(network.add_identity(x).get_output(0))
+    assert builder.build_serialized_network(network, config) is not None
+    trt, logger, builder, network, config = _setup("11.4.0")
+    x = network.add_input("x", trt.float32, (3, 4))
+    network.mark_output(network.add_non_zero(x).get_output(0))
+    assert builder.build_serialized_network(network, config) is not None

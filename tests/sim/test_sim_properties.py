@@ -42,12 +42,10 @@ def _engine_dtypes(trt: Any, engine: Any, spec: Any) -> dict[str, np.dtype]:
 
 
 @SETTINGS
-@given(
-    st.sampled_from([v for v in SIMULATED_VERSIONS if v != "8.4.3"]),
-    networks(allow_data_dependent=True),
-    st.data(),
-)
-def test_v3_matches_numpy(version: str, spec: Any, data: st.DataObject) -> None:
+@given(st.sampled_from([v for v in SIMULATED_VERSIONS if v != "8.4.3"]), st.data())
+def test_v3_matches_numpy(version: str, data: st.DataObject) -> None:
+    # TensorRT-RTX 1.7.1 builds no NonZero (test_sim_builder.py), so no data-dependent outputs.
+    spec = data.draw(networks(allow_data_dependent=not version.startswith("rtx-")))
     trt, engine, logger = _engine(version, spec)
     profile = data.draw(st.integers(0, len(spec.profiles) - 1))
     shapes = data.draw(shapes_in_profile(spec, profile))

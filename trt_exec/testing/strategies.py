@@ -47,7 +47,9 @@ def networks(
     input may hold a static 1 where the template has another size (broadcast). Every input feeds
     at least one op, and every op's output is a network output (no dead layers). Ops fit each
     dtype (bool: NOT/AND/OR/XOR; numbers: ABS/NEG/SUM/PROD/SUB/MAX/MIN/comparisons; floats also
-    EXP of an input). With ``allow_data_dependent``, some outputs are ``non_zero`` of an input.
+    EXP of an input). With ``allow_data_dependent``, some outputs are ``non_zero`` of an input;
+    don't build those for TensorRT-RTX 1.7.1, whose builder refuses NonZero (the real one and the
+    simulated one alike).
     """
     if not 1 <= min_inputs <= max_inputs or not 1 <= min_outputs <= max_outputs:
         raise ValueError(

@@ -697,7 +697,8 @@ class BuilderImpl(_Sim):
         return self._C["IOptimizationProfile"](self)
 
     def build_serialized_network(self, network: Any, config: Any) -> Any:
-        """Returns IHostMemory, or None after logging an ERROR for an invalid network."""
+        """Returns IHostMemory, or None after logging an ERROR for an invalid network (and, on
+        TensorRT-RTX 1.7.1, for one whose outputs depend on NonZero: ``_refuse_rtx_non_zero``)."""
         ctl = self._ctl
         if ctl._failures and ctl._take("build_serialized_network", self._logger):
             return None
@@ -708,7 +709,7 @@ class BuilderImpl(_Sim):
                 ctl,
                 self._logger,
                 1,
-                f"4: [network.cpp::validate] Error Code 4: Internal Error ({exc})",
+                exc.logged or f"4: [network.cpp::validate] Error Code 4: Internal Error ({exc})",
             )
             return None
         return self._C["IHostMemory"](plan.to_bytes())
@@ -721,7 +722,37 @@ class BuilderImpl(_Sim):
 
 
 class _BuildError(Exception):
-    pass
+    """The builder refuses the network; ``logged`` replaces the default validate message."""
+
+    def __init__(self, detail: str, logged: str = "") -> None:
+        super().__init__(detail)
+        self.logged = logged
+
+
+def _refuse_rtx_non_zero(network: Any, layers: list[Layer], outputs: list[str]) -> None:
+    """TensorRT-RTX 1.7.1 builds no network whose outputs depend on an INonZeroLayer.
+
+    Observed with the real ``tensorrt_rtx`` 1.7.1 building on a CPU with an explicit compute
+    capability (``num_compute_capabilities = 1``; SM80, SM89 and SM120 alike, INT32 or INT64
+    indices, static or dynamic shapes): build_serialized_network logs the error below and
+    returns None. A NonZero layer that feeds no output is removed first and builds. Whether a
+    build on an RTX GPU behaves the same was not observable here (no such GPU).
+    """
+    needed = set(outputs)
+    for la in reversed(layers):
+        if la.output in needed:
+            needed.update(la.inputs)
+    for la in layers:
+        if la.kind == "non_zero" and la.output in needed:
+            raise _BuildError(
+                f"{la.name}: NonZero is not built by TensorRT-RTX",
+                logged=(
+                    "[tacticSupply.cpp::getSupportedFormats::48] Error Code 2: Internal Error "
+                    f"(Assertion !layerImpls.empty() failed. {la.name} has no runners that "
+                    "implement it In getSupportedFormats at "
+                    "/_src/optimizer/builder/tacticSupply.cpp:48)"
+                ),
+            )
 
 
 def _dims_str(d: tuple[int, ...]) -> str:
@@ -841,6 +872,8 @@ def _compile(builder: Any, network: Any, config: Any) -> Plan:
         outputs.append(
             TensorInfo(name, next(la.dtype for la in layers if la.output == name), shapes[name])
         )
+    if rel.flavor == "rtx":
+        _refuse_rtx_non_zero(network, layers, [t.name for t in outputs])
     ccs = tuple(int(c) for c in config._ccs if c is not None)
     return Plan(
         rel.flavor,
