@@ -46,7 +46,7 @@ class DataPath(Protocol):
 
     def input_address(self, name: str, array: np.ndarray | DeviceArray, stream: int) -> int: ...
 
-    def inputs_ready(self, stream: int) -> None: ...
+    def inputs_ready(self, stream: int, synchronous: bool = False) -> None: ...
 
     def output_address(self, name: str, nbytes: int) -> int: ...
 
@@ -60,7 +60,7 @@ class DataPath(Protocol):
 
     def fetch_into(self, name: str, array: np.ndarray) -> None: ...
 
-    def finish(self, stream: int) -> Any: ...
+    def finish(self, stream: int, result: Any = None, synchronous: bool = False) -> Any: ...
 
     def synchronize(self, stream: int | None = None) -> None: ...
 
@@ -86,7 +86,7 @@ class HostDataPath:
     def begin(self, stream: int) -> None:
         return None
 
-    def inputs_ready(self, stream: int) -> None:
+    def inputs_ready(self, stream: int, synchronous: bool = False) -> None:
         return None
 
     def input_address(self, name: str, array: np.ndarray | DeviceArray, stream: int = 0) -> int:
@@ -145,7 +145,7 @@ class HostDataPath:
     def download(self, name: str, nbytes: int, stream: int) -> None:
         return None
 
-    def finish(self, stream: int) -> None:
+    def finish(self, stream: int, result: Any = None, synchronous: bool = False) -> None:
         return None
 
     def fetch(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:

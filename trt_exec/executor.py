@@ -414,7 +414,7 @@ class BaseExecutor:
         self._apply_shapes(self._choose(shapes, profile), shapes, stream)
         for name, arr in arrays.items():
             self._bind_checked(name, dp.input_address(name, arr, stream))
-        dp.inputs_ready(stream)
+        dp.inputs_ready(stream, builder is None)
         dynamic: list[str] = []
         staged: set[str] = set()
         for name, spec in self._outputs.items():
@@ -471,7 +471,9 @@ class BaseExecutor:
         if builder is None:
             for name in staged:
                 dp.download(name, self._outputs[name].nbytes(final[name]), stream)
-        dp.finish(stream)
+        # infer() (no builder) synchronizes next: nothing to record. infer_async records the
+        # result's event, which also orders this data path's next call.
+        dp.finish(stream, builder, builder is None)
         return staged, final
 
     def execute(self, addresses: Mapping[str, int], stream: int) -> None:
