@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import queue
 import threading
+import warnings
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,12 +24,24 @@ from .executor import BaseExecutor
 __all__ = ["Pool"]
 
 
+def _release_pool(executors: list[BaseExecutor]) -> None:
+    warnings.warn(
+        f"Pool of {len(executors)} contexts was garbage-collected without close(); call close() "
+        "or use it as a context manager",
+        ResourceWarning,
+        stacklevel=2,
+    )
+    for ex in reversed(executors):
+        ex.close()
+
+
 class Pool:
     """``size`` executors sharing one deserialized engine. Thread-safe.
 
     Arguments other than ``size`` are those of :func:`trt_exec.load`. Close it (or use it as a
-    context manager) to release every context; closing while calls run waits for none of them -
-    those calls finish on their executor, which is closed when returned.
+    context manager) to release every context: :meth:`close` waits for the call in progress on
+    each executor, and later calls raise :class:`~trt_exec.errors.ClosedError`. A pool collected
+    without :meth:`close` releases its contexts and warns once (``ResourceWarning``).
     """
 
     def __init__(self, engine: Any, size: int = 4, **load_kwargs: Any) -> None:
@@ -48,6 +62,7 @@ class Pool:
             self._free.put(ex)
         self._closed = False
         self._lock = threading.Lock()
+        self._finalizer = weakref.finalize(self, _release_pool, self._executors)
 
     @property
     def size(self) -> int:
@@ -75,6 +90,7 @@ class Pool:
             if self._closed:
                 return
             self._closed = True
+        self._finalizer.detach()
         for ex in reversed(self._executors):
             ex.close()
 

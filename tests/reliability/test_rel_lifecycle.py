@@ -341,3 +341,21 @@ def test_pool_close_releases_every_context_without_warnings() -> None:
         del pool, executors
         gc.collect()
     assert _resource_warnings(caught) == []
+
+
+def test_pool_collected_without_close_releases_and_warns_once() -> None:
+    from trt_exec.pool import Pool
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        pool = Pool(plan("10.16.1"), size=3, tensorrt=sim("10.16.1"))
+        pool.infer(demo_inputs(2))
+        resources = [ex._res for ex in pool.executors]
+        pool_ref = weakref.ref(pool)
+        del pool
+        gc.collect()
+        assert pool_ref() is None
+        messages = _resource_warnings(caught)
+        assert len(messages) == 1, messages  # one for the pool, none per context
+        assert "Pool of 3 contexts" in messages[0]
+        assert all(res.context is None and res.data_path is None for res in resources)
