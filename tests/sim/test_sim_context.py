@@ -350,3 +350,46 @@ def test_data_dependent_output_into_preset_address() -> None:
     np.testing.assert_array_equal(buf[:6].reshape(2, 3), np.stack(np.nonzero(m)))
     assert ctx.set_input_shape("m", (1, 3))
     assert ctx.get_tensor_shape("idx") == (2, -1)  # unknown again until the next run
+
+
+@pytest.mark.parametrize("version", ["8.6.1", "10.0.1", "10.16.1", "11.4.0", "rtx-1.7.1"])
+def test_debug_listener_and_aliasing(version: str) -> None:
+    """10.0+: IDebugListener, set_all_tensors_debug_state, set/get_debug_listener; 10.16+ and
+    RTX: get_aliased_input_tensor (None: no simulated output aliases an input). The simulator
+    has no debug tensors, so a listener is set but never called."""
+    h = Harness(version)
+    trt = h.trt
+    ctx = h.engine.create_execution_context()
+    assert hasattr(h.engine, "get_aliased_input_tensor") == (version not in ("8.6.1", "10.0.1"))
+    if hasattr(h.engine, "get_aliased_input_tensor"):
+        assert h.engine.get_aliased_input_tensor("sum") is None
+    if version.startswith("8."):
+        assert not hasattr(trt, "IDebugListener")
+        assert not hasattr(ctx, "set_debug_listener")
+        return
+    calls: list[str] = []
+
+    class Skipped(trt.IDebugListener):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="__init__"):
+        Skipped()
+
+    class Listener(trt.IDebugListener):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            trt.IDebugListener.__init__(self)
+
+        def process_debug_tensor(self, *args: Any) -> None:
+            calls.append(args[4])
+
+    listener = Listener()
+    assert ctx.get_debug_listener() is None
+    assert ctx.set_all_tensors_debug_state(True)
+    assert ctx.set_debug_listener(listener) and ctx.get_debug_listener() is listener
+    with pytest.raises(TypeError):
+        ctx.set_debug_listener(object())
+    arrays = _xy(2)
+    run_v3(trt, h.engine, ctx, arrays, {"sum": F32, "act": F32})
+    assert calls == []
+    assert ctx.set_debug_listener(None) and ctx.get_debug_listener() is None

@@ -208,3 +208,26 @@ def test_public_surface_is_deliberate() -> None:
         if getattr(v, "__module__", "") == strategies.__name__
     }
     assert set(strategies.__all__) == {n for n in defined if not n.startswith("_")}
+
+
+def test_plugin_functions(version: str) -> None:
+    """init_libnvinfer_plugins(logger, namespace) -> True and get_plugin_registry(), as
+    Polygraphy calls them; the registry's surface per release follows the manifests."""
+    trt = simulated_tensorrt(version)
+    assert trt.init_libnvinfer_plugins(trt.Logger(), "") is True
+    assert trt.init_libnvinfer_plugins(None, "ns") is True
+    for bad in ((5, ""), (object(), ""), (trt.Logger(), 3)):
+        with pytest.raises(TypeError, match="incompatible function arguments"):
+            trt.init_libnvinfer_plugins(*bad)
+    registry = trt.get_plugin_registry()
+    assert registry is trt.get_plugin_registry() and isinstance(registry, trt.IPluginRegistry)
+    with pytest.raises(TypeError):
+        trt.IPluginRegistry()
+    legacy = version.startswith(("8.", "10."))
+    assert hasattr(registry, "plugin_creator_list") == legacy
+    assert hasattr(registry, "all_creators") == (not version.startswith("8."))
+    if legacy:
+        assert registry.plugin_creator_list == []
+        assert registry.get_plugin_creator("X", "1") is None
+    else:
+        assert registry.all_creators == [] and registry.get_creator("X", "1", "") is None

@@ -1086,6 +1086,7 @@ class ICudaEngineImpl(_Sim):
         "get_tensor_components_per_element": R.NAMED,
         "get_tensor_vectorized_dim": R.NAMED,
         "num_aux_streams": R.V8_6,
+        "get_aliased_input_tensor": R.V10_16,
     }
 
     def __init__(self, runtime: Any, plan: Plan, blob: bytes) -> None:
@@ -1153,6 +1154,12 @@ class ICudaEngineImpl(_Sim):
             return None
         user = strategy is not None and int(strategy) == 2  # USER_MANAGED
         return self._C["IExecutionContext"](self, user)
+
+    def get_aliased_input_tensor(self, name: str) -> Any:
+        """The input sharing memory with output ``name`` (KVCacheUpdate and the like), or None
+        (docstring of the 10.16.1 / 11.4.0 / RTX 1.7.1 bindings). No simulated layer aliases
+        its input, so this is always None."""
+        return None
 
     def create_execution_context_without_device_memory(self) -> Any:
         return self._C["IExecutionContext"](self, True)
@@ -1436,6 +1443,57 @@ class IRuntimeConfigImpl(_Sim):
         return self._strategy
 
 
+class IDebugListenerImpl(_Sim):
+    """``trt.IDebugListener`` (10.0+, RTX; 10.0.1 manifest): users subclass it, call
+    ``IDebugListener.__init__`` (else TypeError, as the real RTX 1.7.1 raises) and override
+    ``process_debug_tensor``; the base method does nothing (observed on RTX 1.7.1)."""
+
+    _PUBLIC = "IDebugListener"
+    _RULES: dict[str, R.Rule] = {}
+
+    def __init__(self) -> None:
+        self._tramp_init = True
+
+    def process_debug_tensor(
+        self, addr: Any, location: Any, type: Any, shape: Any, name: str, stream: int
+    ) -> None:
+        return None
+
+
+class IPluginRegistryImpl(_Sim):
+    """``trt.IPluginRegistry`` as ``get_plugin_registry()`` returns it: a subset of the real
+    surface (manifests), with no creators, as the simulator implements no plugin layer (the real
+    RTX 1.7.1 lists two after ``init_libnvinfer_plugins``). Not constructible from Python."""
+
+    _PUBLIC = "IPluginRegistry"
+    _RULES = {
+        # 8.6.1-10.16.1 manifests; gone in 11.4.0 and RTX 1.7.1.
+        "plugin_creator_list": R.PRE11,
+        "get_plugin_creator": R.PRE11,
+        # 10.0.1+ and RTX manifests.
+        "all_creators": R.V10,
+        "get_creator": R.V10,
+    }
+
+    def __init__(self) -> None:
+        mod = self._ctl._rel.module_name
+        raise TypeError(f"{mod}.{mod}.IPluginRegistry: No constructor defined!")
+
+    @property
+    def plugin_creator_list(self) -> list[Any]:
+        return []
+
+    @property
+    def all_creators(self) -> list[Any]:
+        return []
+
+    def get_plugin_creator(self, type: str, version: str, plugin_namespace: str = "") -> Any:
+        return None
+
+    def get_creator(self, type: str, version: str, plugin_namespace: str = "") -> Any:
+        return None
+
+
 class IOutputAllocatorImpl(_Sim):
     """``trt.IOutputAllocator`` (8.5+): users subclass it and call ``IOutputAllocator.__init__``.
 
@@ -1487,6 +1545,9 @@ class IExecutionContextImpl(_Sim):
         "infer_shapes": R.NAMED,
         "set_device_memory": R.V10_1,
         "update_device_memory_size_for_shapes": R.V10,
+        "set_all_tensors_debug_state": R.V10,
+        "set_debug_listener": R.V10,
+        "get_debug_listener": R.V10,
     }
 
     def __init__(self, engine: Any, needs_memory: bool) -> None:
@@ -1591,6 +1652,29 @@ class IExecutionContextImpl(_Sim):
             )
             return
         self._needs_memory = not memory
+
+    # -- debug tensors (10.0+, RTX: 10.0.1 manifest) --------------------------------------
+    # TensorRT calls the listener only for tensors marked with INetworkDefinition.mark_debug at
+    # build time; the simulator has no mark_debug, so its engines have no debug tensors and the
+    # listener is never called.
+    def set_all_tensors_debug_state(self, flag: bool) -> bool:
+        """Turn the debug state of every debug tensor on or off; True."""
+        self.__dict__["_debug_all"] = bool(flag)
+        return True
+
+    def set_debug_listener(self, listener: Any) -> bool:
+        """Set (None: clear) the IDebugListener; True."""
+        if listener is not None and not isinstance(listener, self._C["IDebugListener"]):
+            raise TypeError(
+                "set_debug_listener(): incompatible function arguments. The following argument "
+                "types are supported:\n    1. (self: IExecutionContext, listener: IDebugListener)"
+                f" -> bool\n\nInvoked with: <IExecutionContext object>, {listener!r}"
+            )
+        self.__dict__["_debug_listener"] = listener
+        return True
+
+    def get_debug_listener(self) -> Any:
+        return self.__dict__.get("_debug_listener")
 
     def update_device_memory_size_for_shapes(self) -> int:
         return int(self._m.mem_sizes[self._profile])
@@ -2000,6 +2084,8 @@ IMPLS: list[Any] = [
     IRuntimeConfigImpl,
     IOutputAllocatorImpl,
     IExecutionContextImpl,
+    IDebugListenerImpl,
+    IPluginRegistryImpl,
 ]
 # Whole classes that a release lacks.
 CLASS_RULES = {
@@ -2007,4 +2093,5 @@ CLASS_RULES = {
     "ICastLayer": R.V8_6,
     "IOutputAllocator": R.NAMED,
     "IRuntimeConfig": R.V10_11,
+    "IDebugListener": R.V10,
 }

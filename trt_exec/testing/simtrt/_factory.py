@@ -259,7 +259,7 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
             bases = (bytes,) if issubclass(impl, bytes) else (object,)
         use_meta = (
             tmeta
-            if public in ("ILogger", "IOutputAllocator")
+            if public in ("ILogger", "IOutputAllocator", "IDebugListener")
             else type(bases[0])
             if bases[0] not in (object, bytes)
             else meta
@@ -297,7 +297,38 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
         setattr(mod, cname, C["DataType"](value))
     mod.nptype = _nptype
     mod.volume = _volume
+    mod.init_libnvinfer_plugins, mod.get_plugin_registry = _plugin_functions(ctl)
     return mod
+
+
+def _plugin_functions(ctl: SimControl) -> tuple[Any, Any]:
+    """Module functions ``init_libnvinfer_plugins`` and ``get_plugin_registry`` (every manifest,
+    8.6.1 to RTX 1.7.1; Polygraphy calls the first before parsing or loading engines)."""
+    C = ctl._classes
+
+    def init_libnvinfer_plugins(logger: Any, namespace: str) -> bool:
+        """Register the plugins (the simulator has none); True. Like the bindings' ``void*``
+        argument, ``logger`` may be None or any TensorRT object; a plain Python object is a
+        TypeError (observed on RTX 1.7.1)."""
+        ok_logger = logger is None or isinstance(type(logger), _SimMeta)
+        if not ok_logger or not isinstance(namespace, str):
+            raise TypeError(
+                "init_libnvinfer_plugins(): incompatible function arguments. The following "
+                "argument types are supported:\n    1. (logger: capsule, namespace: str) -> bool"
+                f"\n\nInvoked with: {logger!r}, {namespace!r}"
+            )
+        return True
+
+    def get_plugin_registry() -> Any:
+        """The module's one IPluginRegistry."""
+        reg = ctl.__dict__.get("_plugin_registry")
+        if reg is None:
+            cls = C["IPluginRegistry"]
+            reg = object.__new__(cls)
+            ctl.__dict__["_plugin_registry"] = reg
+        return reg
+
+    return init_libnvinfer_plugins, get_plugin_registry
 
 
 def _enter(self: Any) -> Any:
