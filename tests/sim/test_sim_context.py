@@ -352,6 +352,36 @@ def test_data_dependent_output_into_preset_address() -> None:
     assert ctx.get_tensor_shape("idx") == (2, -1)  # unknown again until the next run
 
 
+NZ2 = NetworkSpec(
+    inputs=NZ.inputs, ops=NZ.ops, outputs=NZ.outputs, profiles=(NZ.profiles[0], NZ.profiles[0])
+)
+
+
+@pytest.mark.parametrize("version", ["8.6.1", "10.16.1"])
+def test_data_dependent_shape_is_forgotten_when_inputs_or_profile_change(version: str) -> None:
+    """After a run get_tensor_shape reports the data-dependent shape; it is -1 again once an
+    input shape is set (even to the same shape) or the profile is selected, until the next
+    enqueue reports it (the data-dependent dims are only known from an execution)."""
+    h = Harness(version, NZ2)
+    ctx = h.engine.create_execution_context()
+    m = np.array([[0, 1, 0], [2, 0, 3]], np.float32)
+    dtypes = {"idx": np.dtype(np.int32 if version.startswith("8.") else np.int64), "neg": F32}
+
+    def run() -> None:
+        run_v3(h.trt, h.engine, ctx, {"m": m}, dtypes)
+        assert ctx.get_tensor_shape("idx") == (2, 3)
+
+    run()
+    assert not ctx.set_input_shape("m", (9, 3))  # refused: nothing changed
+    assert ctx.get_tensor_shape("idx") == (2, 3)
+    assert ctx.set_input_shape("m", (2, 3))
+    assert ctx.get_tensor_shape("idx") == (2, -1)
+    for profile in (1, 1, 0):
+        run()
+        assert ctx.set_optimization_profile_async(profile, 0)
+        assert ctx.get_tensor_shape("idx") == (2, -1)
+
+
 @pytest.mark.parametrize("version", ["8.6.1", "10.0.1", "10.16.1", "11.4.0", "rtx-1.7.1"])
 def test_debug_listener_and_aliasing(version: str) -> None:
     """10.0+: IDebugListener, set_all_tensors_debug_state, set/get_debug_listener; 10.16+ and
