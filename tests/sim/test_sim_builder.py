@@ -147,8 +147,10 @@ def test_profile_rank_mismatch(version: str) -> None:
 
 
 def test_non_zero_index_type_per_release() -> None:
-    # RTX 1.7.1: INT32, observed on the real tensorrt_rtx (tests/fidelity/test_real_rtx.py).
-    for version, expected in (("8.6.1", "INT32"), ("10.0.1", "INT64"), ("rtx-1.7.1", "INT32")):
+    # INT32 by default everywhere: the 8.x/10.x INonZeroLayer docs; RTX 1.7.1 observed on the real
+    # tensorrt_rtx (tests/fidelity/test_real_rtx.py).
+    for version in ("8.6.1", "10.0.1", "10.16.1", "11.4.0", "rtx-1.7.1"):
+        expected = "INT32"
         trt, logger, builder, network, config = _setup(version)
         x = network.add_input("x", trt.float32, (3,))
         layer = network.add_non_zero(x)

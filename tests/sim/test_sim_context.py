@@ -177,9 +177,8 @@ def test_data_dependent_output_through_allocator(version: str) -> None:
     m = np.array([[0, 1, 0], [2, 0, 3]], np.float32)
     assert ctx.set_input_shape("m", m.shape)
     assert ctx.get_tensor_shape("idx") == (2, -1)
-    int32 = version.startswith("8.")  # the default NonZero indices type
-    idx_dtype = np.dtype(np.int32 if int32 else np.int64)
-    assert h.engine.get_tensor_dtype("idx") == (trt.DataType.INT32 if int32 else trt.DataType.INT64)
+    idx_dtype = np.dtype(np.int32)  # the default NonZero indices type in every release
+    assert h.engine.get_tensor_dtype("idx") == trt.DataType.INT32
     calls: list[str] = []
     store: dict[str, np.ndarray] = {}
 
@@ -340,8 +339,8 @@ def test_data_dependent_output_into_preset_address() -> None:
     m = np.array([[0, 1, 0], [2, 0, 3]], np.float32)
     ctx.set_input_shape("m", m.shape)
     cap = ctx.get_max_output_size("idx")
-    assert cap == 4 * 3 * 2 * 8  # profile max (4, 3): rank 2 x 12 elements x int64
-    buf = np.zeros(cap // 8, np.int64)
+    assert cap == 4 * 3 * 2 * 4  # profile max (4, 3): rank 2 x 12 elements x int32
+    buf = np.zeros(cap // 4, np.int32)
     neg = np.zeros((2, 3), np.float32)
     for n, a in (("m", m), ("idx", buf), ("neg", neg)):
         assert ctx.set_tensor_address(n, a.ctypes.data)
@@ -365,7 +364,7 @@ def test_data_dependent_shape_is_forgotten_when_inputs_or_profile_change(version
     h = Harness(version, NZ2)
     ctx = h.engine.create_execution_context()
     m = np.array([[0, 1, 0], [2, 0, 3]], np.float32)
-    dtypes = {"idx": np.dtype(np.int32 if version.startswith("8.") else np.int64), "neg": F32}
+    dtypes = {"idx": np.dtype(np.int32), "neg": F32}  # NonZero's default indices type
 
     def run() -> None:
         run_v3(h.trt, h.engine, ctx, {"m": m}, dtypes)

@@ -397,12 +397,11 @@ class INetworkDefinitionImpl(_Sim):
         dt = self._C["DataType"]
         rel = self._ctl._rel
         if indices_type is None:
-            # INT32: TensorRT 8.x and 10.x INonZeroLayer docs ("The output is a matrix of type
-            # kINT32"); TensorRT-RTX 1.7.1 observed (tensorrt_rtx on a CPU) and its docstring
-            # ("default value tensorrt.int32"). The simulated TensorRT 10.x keeps INT64 for now
-            # (tests/test_properties.py expects it); see the fidelity report.
-            rtx_or_8 = rel.flavor == "rtx" or rel.vt < (10,)
-            indices_type = dt.INT32 if rtx_or_8 else dt.INT64
+            # INT32 in every release: TensorRT 8.x and 10.2/10.4 INonZeroLayer docs ("The output is
+            # a matrix of type kINT32"); from 10.16/11.x setIndicesType may choose kINT64, the
+            # default staying kINT32 (the binding docstring: "default value tensorrt.int32");
+            # TensorRT-RTX 1.7.1 observed on a CPU build.
+            indices_type = dt.INT32
         return self._add("INonZeroLayer", [input], indices_type)
 
     def _shape_of(self, t: Any) -> tuple[int, ...]:
