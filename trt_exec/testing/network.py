@@ -108,11 +108,11 @@ class NetworkSpec:
         return frozenset(dd)
 
     def output_dtypes(self) -> dict[str, np.dtype]:
-        """numpy dtype of every tensor (non_zero gives int64; TensorRT 8.x gives int32)."""
+        """numpy dtype of every tensor (non_zero: int32, TensorRT's default indices type)."""
         types = {i.name: np.dtype(i.dtype) for i in self.inputs}
         for op in self.ops:
             if op.kind == "non_zero":
-                types[op.output] = np.dtype(np.int64)
+                types[op.output] = np.dtype(np.int32)
             elif op.kind == "elementwise" and op.op in ("EQUAL", "GREATER", "LESS"):
                 types[op.output] = np.dtype(np.bool_)
             else:
@@ -240,7 +240,7 @@ _UN = {
 
 
 def reference(spec: NetworkSpec, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The expected outputs of ``spec`` for ``inputs``, computed with numpy (non_zero: int64)."""
+    """The expected outputs of ``spec`` for ``inputs``, computed with numpy (non_zero: int32)."""
     values = {i.name: np.asarray(inputs[i.name], dtype=i.dtype) for i in spec.inputs}
     types = spec.output_dtypes()
     with np.errstate(all="ignore"):
