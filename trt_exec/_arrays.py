@@ -11,7 +11,7 @@ import numpy as np
 from .errors import ArrayError, DTypeError
 from .spec import TensorSpec
 
-__all__ = ["DeviceArray", "as_array", "check_array"]
+__all__ = ["DeviceArray", "as_array", "check_array", "from_cai_dict", "frozen_cai"]
 
 # DLPack device types (dlpack.h): kDLCPU=1, kDLCUDA=2, kDLCUDAHost=3, kDLCUDAManaged=13.
 _DL_CPU, _DL_CUDA, _DL_CUDA_HOST, _DL_CUDA_MANAGED = 1, 2, 3, 13
@@ -43,7 +43,11 @@ class DeviceArray:
 
 
 def _from_cai(obj: Any) -> DeviceArray:
-    cai = obj.__cuda_array_interface__
+    return from_cai_dict(obj.__cuda_array_interface__, obj)
+
+
+def from_cai_dict(cai: Any, owner: Any) -> DeviceArray:
+    """The :class:`DeviceArray` a ``__cuda_array_interface__`` dict describes."""
     shape = tuple(int(d) for d in cai["shape"])
     strides = cai.get("strides")
     stream = cai.get("stream")
@@ -53,10 +57,17 @@ def _from_cai(obj: Any) -> DeviceArray:
         dtype=np.dtype(cai["typestr"]),
         strides=tuple(int(s) for s in strides) if strides is not None else None,
         device=None,
-        owner=obj,
+        owner=owner,
         stream=int(stream) if stream is not None else None,
         readonly=bool(cai["data"][1]),
     )
+
+
+def frozen_cai(cai: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a ``__cuda_array_interface__`` dict that later mutation of the producer's own
+    lists (e.g. a ``shape`` list it reuses) cannot change; compared with ``==`` to the dict the
+    object reports on a later call (one C-level comparison of every field)."""
+    return {k: (v[:] if type(v) is list else v) for k, v in cai.items()}
 
 
 def as_array(name: str, obj: Any, role: str = "input") -> np.ndarray | DeviceArray:

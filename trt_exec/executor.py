@@ -21,13 +21,14 @@ import threading
 import warnings
 import weakref
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from types import MappingProxyType, ModuleType
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from . import _trtlog
-from ._arrays import DeviceArray, as_array, check_array
+from ._arrays import DeviceArray, as_array, check_array, from_cai_dict, frozen_cai
 from ._memory import DataPath
 from .errors import (
     ArrayError,
@@ -151,6 +152,12 @@ class BaseExecutor:
         self._specs: dict[str, TensorSpec] = {s.name: s for s in specs}
         self._inputs = MappingProxyType({s.name: s for s in specs if s.is_input})
         self._outputs = MappingProxyType({s.name: s for s in specs if not s.is_input})
+        self._input_names = frozenset(self._inputs)
+        # Input shapes check_shape accepted (it is pure), per input name.
+        self._valid_shapes: dict[str, set[Shape]] = {name: set() for name in self._inputs}
+        # Validated arrays of recent calls, per tensor name (see _recall).
+        self._seen_in: dict[str, list[list[Any]]] = {}
+        self._seen_out: dict[str, list[list[Any]]] = {}
         self._num_profiles = num_profiles
         self._res = _Resources(f"{type(self).__name__}({len(specs)} IO tensors)")
         self._res.engine = engine if owns_engine else None
@@ -170,8 +177,10 @@ class BaseExecutor:
         self._shape_key: tuple[Any, ...] | None = None
         self._choices: dict[tuple[Any, ...], int] = {}  # (requested, *shapes) -> profile
         self._out_shapes: dict[str, Shape] = {}
+        self._dynamic_outputs: tuple[str, ...] = ()  # outputs of _out_shapes with a -1
         self._data_dependent: set[str] = set()
         self._bound: dict[str, int] = {}
+        self._graph_key: tuple[Any, ...] | None = None  # (shape key, bound addresses), cached
         self._graphs = False
         self._device_memory_size = _device_memory_size(engine)
         self._open_context()
@@ -268,6 +277,8 @@ class BaseExecutor:
             self._ctx = None
             self._res.explicit = True
             self._finalizer()
+            self._seen_in.clear()
+            self._seen_out.clear()
 
     def set_profile(self, profile: int | None) -> None:
         """Fix the optimization profile used by later calls; ``None`` returns to automatic choice.
@@ -330,14 +341,17 @@ class BaseExecutor:
         best fit for the input shapes. Arrays must have the engine's dtype and be C-contiguous;
         nothing is converted or copied silently.
         """
-        arrays = self._check_inputs(inputs)
-        provided = self._check_outputs(outputs)
+        arrays, verify = self._check_inputs(inputs)
+        provided = self._check_outputs(outputs, verify)
         with self._lock:
-            self._check_open()
+            if self._ctx is None:
+                self._check_open()
             dp = self._dp
             stream = dp.stream
             staged, shapes = self._enqueue_call(arrays, provided, profile, stream, None)
             dp.synchronize(stream)
+            if verify:
+                self._verified(verify)
             result: dict[str, Any] = {}
             for name, spec in self._outputs.items():
                 if name in provided:
@@ -370,30 +384,36 @@ class BaseExecutor:
         In host mode (simulated TensorRT on the CPU) the work is done on return and outputs are
         numpy arrays.
         """
-        arrays = self._check_inputs(inputs)
-        provided = self._check_outputs(outputs)
+        arrays, verify = self._check_inputs(inputs)
+        provided = self._check_outputs(outputs, verify)
         handle: int | None = None
         if stream is not None:
             from ._cuda import stream_handle
 
             handle = stream_handle(stream)
         with self._lock:
-            self._check_open()
+            if self._ctx is None:
+                self._check_open()
             dp = self._dp
             if handle is None:
                 handle = dp.stream
             builder = dp.result_builder()  # type: ignore[attr-defined]
             try:
                 self._enqueue_call(arrays, provided, profile, handle, builder)
-                for name, (obj, _) in provided.items():
-                    builder.outputs[name] = obj
-                ordered = {name: builder.outputs[name] for name in self._outputs}
-                builder.outputs.clear()
-                builder.outputs.update(ordered)
-                return builder.seal(handle)
+                made = builder.outputs
+                if provided or len(made) > 1:
+                    # In engine order, the caller's own arrays among them.
+                    builder.outputs = {
+                        name: provided[name][0] if name in provided else made[name]
+                        for name in self._outputs
+                    }
+                result = builder.seal(handle)
             except BaseException:
                 builder.abandon()
                 raise
+            if verify:
+                self._verified(verify)
+            return result
 
     def _enqueue_call(
         self,
@@ -415,22 +435,22 @@ class BaseExecutor:
         for name, arr in arrays.items():
             self._bind_checked(name, dp.input_address(name, arr, stream))
         dp.inputs_ready(stream, builder is None)
-        dynamic: list[str] = []
+        dynamic = self._dynamic_outputs
+        out_shapes = self._out_shapes
         staged: set[str] = set()
         for name, spec in self._outputs.items():
-            shape = self._out_shapes[name]
-            if any(d < 0 for d in shape):
+            shape = out_shapes[name]
+            if dynamic and name in dynamic:
                 if name in provided:
                     raise ArrayError(
                         f"output {name!r} has a data-dependent shape {shape!r}, known only after "
                         "the run, so it cannot be written into a caller array; leave it out of "
                         "outputs="
                     )
-                dynamic.append(name)
                 continue
             if name in provided:
                 obj, arr = provided[name]
-                if tuple(arr.shape) != shape:
+                if arr.shape != shape:
                     raise ShapeError(
                         f"output {name!r}: the array has shape {tuple(arr.shape)!r}, but these "
                         f"inputs produce {shape!r}; allocate it with that shape (prepare() "
@@ -459,15 +479,18 @@ class BaseExecutor:
             if not self._bind_allocator(name):
                 raise ExecutionError(f"TensorRT refused an output allocator for {name!r}")
         self._run(stream, graphable=not dynamic)
-        final = dict(self._out_shapes)
-        for name in dynamic:
-            final[name] = self._allocated_shape(name)
-            if builder is not None:
-                builder.outputs[name] = dp.async_copy_output(  # type: ignore[attr-defined]
-                    builder, name, final[name], self._outputs[name].dtype, stream
-                )
-            else:
-                staged.add(name)
+        if dynamic:
+            final = dict(out_shapes)
+            for name in dynamic:
+                final[name] = self._allocated_shape(name)
+                if builder is not None:
+                    builder.outputs[name] = dp.async_copy_output(  # type: ignore[attr-defined]
+                        builder, name, final[name], self._outputs[name].dtype, stream
+                    )
+                else:
+                    staged.add(name)
+        else:
+            final = out_shapes  # replaced, never mutated, by _apply_shapes: safe to hand out
         if builder is None:
             for name in staged:
                 dp.download(name, self._outputs[name].nbytes(final[name]), stream)
@@ -585,69 +608,141 @@ class BaseExecutor:
         if self._ctx is None:
             raise ClosedError(f"{type(self).__name__} is closed; load the engine again to use it")
 
-    def _check_inputs(self, inputs: Mapping[str, Any]) -> dict[str, np.ndarray | DeviceArray]:
-        if not isinstance(inputs, Mapping):
-            raise BindingError(
-                f"inputs must be a mapping of tensor name to array, got {type(inputs).__name__}; "
-                f"expected names {list(self._inputs)!r}"
-            )
-        unknown = [n for n in inputs if n not in self._inputs]
-        if unknown:
-            outputs = [n for n in unknown if n in self._outputs]
-            hint = f" ({outputs!r} are outputs)" if outputs else ""
-            raise BindingError(
-                f"unknown input tensor(s) {unknown!r}{hint}; the engine's inputs are "
-                f"{list(self._inputs)!r}"
-            )
-        missing = [n for n in self._inputs if n not in inputs]
-        if missing:
-            raise BindingError(
-                f"missing input tensor(s) {missing!r}; the engine's inputs are "
-                f"{list(self._inputs)!r}"
-            )
+    def _check_inputs(
+        self, inputs: Mapping[str, Any]
+    ) -> tuple[dict[str, np.ndarray | DeviceArray], list[list[Any]]]:
+        """The validated arrays by name, and the remembered entries this call verifies (see
+        :func:`_recall`)."""
+        if type(inputs) is not dict or inputs.keys() != self._input_names:
+            self._check_names(inputs, self._inputs, self._outputs, "input")
         arrays: dict[str, np.ndarray | DeviceArray] = {}
+        verify: list[list[Any]] = []
+        seen = self._seen_in
+        valid = self._valid_shapes
         for name, spec in self._inputs.items():
-            arr = as_array(name, inputs[name])
-            check_array(spec, arr)
-            check_shape(spec, arr.shape)
+            obj = inputs[name]
+            if type(obj) is np.ndarray:
+                # numpy is checked every call, cheaply: the dtype object, the layout flag and
+                # a shape already found valid for this input (check_shape is pure).
+                if (
+                    obj.dtype is not spec.dtype
+                    or not obj.flags.c_contiguous
+                    or obj.shape not in valid[name]
+                ):
+                    check_array(spec, obj)
+                    self._remember_shape(check_shape(spec, obj.shape), name)
+                arrays[name] = obj
+                continue
+            entry = _recall(seen.get(name), obj)
+            if entry is None:
+                arr, entry = _read(name, obj, "input")
+                check_array(spec, arr)
+                check_shape(spec, arr.shape)
+                if entry is not None:
+                    _remember(seen, name, entry)
+            else:
+                arr = entry[3]
+            if entry is not None and type(arr) is DeviceArray and arr.device is None:
+                verify.append(entry)
             arrays[name] = arr
-        return arrays
+        return arrays, verify
+
+    @staticmethod
+    def _check_names(
+        given: Any, mine: Mapping[str, TensorSpec], others: Mapping[str, TensorSpec], role: str
+    ) -> None:
+        if not isinstance(given, Mapping):
+            if role == "input":
+                raise BindingError(
+                    f"inputs must be a mapping of tensor name to array, got "
+                    f"{type(given).__name__}; expected names {list(mine)!r}"
+                )
+            raise BindingError(
+                f"outputs must be a mapping of tensor name to array, got "
+                f"{type(given).__name__}; the engine's outputs are {list(mine)!r}"
+            )
+        unknown = [n for n in given if n not in mine]
+        if unknown:
+            wrong = [n for n in unknown if n in others]
+            hint = f" ({wrong!r} are {'outputs' if role == 'input' else 'inputs'})" if wrong else ""
+            raise BindingError(
+                f"unknown {role} tensor(s) {unknown!r}{hint}; the engine's {role}s are "
+                f"{list(mine)!r}"
+            )
+        if role == "input":
+            missing = [n for n in mine if n not in given]
+            if missing:
+                raise BindingError(
+                    f"missing input tensor(s) {missing!r}; the engine's inputs are "
+                    f"{list(mine)!r}"
+                )
 
     def _check_outputs(
-        self, outputs: Mapping[str, Any] | None
+        self, outputs: Mapping[str, Any] | None, verify: list[list[Any]]
     ) -> dict[str, tuple[Any, np.ndarray | DeviceArray]]:
         if outputs is None:
             return {}
-        if not isinstance(outputs, Mapping):
-            raise BindingError(
-                f"outputs must be a mapping of tensor name to array, got "
-                f"{type(outputs).__name__}; the engine's outputs are {list(self._outputs)!r}"
-            )
-        unknown = [n for n in outputs if n not in self._outputs]
-        if unknown:
-            inputs = [n for n in unknown if n in self._inputs]
-            hint = f" ({inputs!r} are inputs)" if inputs else ""
-            raise BindingError(
-                f"unknown output tensor(s) {unknown!r}{hint}; the engine's outputs are "
-                f"{list(self._outputs)!r}"
-            )
+        if type(outputs) is not dict or not outputs.keys() <= self._outputs.keys():
+            self._check_names(outputs, self._outputs, self._inputs, "output")
         checked: dict[str, tuple[Any, np.ndarray | DeviceArray]] = {}
+        seen = self._seen_out
         for name, obj in outputs.items():
-            arr = as_array(name, obj, role="output")
-            if isinstance(arr, np.ndarray):
-                if arr is not obj and not hasattr(obj, "__dlpack__"):
+            if type(obj) is np.ndarray:
+                flags = obj.flags
+                if (
+                    obj.dtype is not self._outputs[name].dtype
+                    or not flags.c_contiguous
+                    or not flags.writeable
+                ):
+                    if not flags.writeable:
+                        raise ArrayError(
+                            f"output {name!r}: the array is read-only; pass a writable array"
+                        )
+                    check_array(self._outputs[name], obj)
+                checked[name] = (obj, obj)
+                continue
+            entry = _recall(seen.get(name), obj)
+            if entry is None:
+                arr, entry = _read(name, obj, "output")
+                if isinstance(arr, np.ndarray):
+                    if arr is not obj and not hasattr(obj, "__dlpack__"):
+                        raise ArrayError(
+                            f"output {name!r}: a {type(obj).__name__} cannot be written in "
+                            "place; pass a numpy array or a CUDA array"
+                        )
+                    writable = bool(arr.flags.writeable)
+                else:
+                    writable = not arr.readonly
+                if not writable:
                     raise ArrayError(
-                        f"output {name!r}: a {type(obj).__name__} cannot be written in place; "
-                        "pass a numpy array or a CUDA array"
+                        f"output {name!r}: the array is read-only; pass a writable array"
                     )
-                writable = bool(arr.flags.writeable)
+                check_array(self._outputs[name], arr)
+                if entry is not None:
+                    _remember(seen, name, entry)
             else:
-                writable = not arr.readonly
-            if not writable:
-                raise ArrayError(f"output {name!r}: the array is read-only; pass a writable array")
-            check_array(self._outputs[name], arr)
+                arr = entry[3]
+            if entry is not None and type(arr) is DeviceArray and arr.device is None:
+                verify.append(entry)
             checked[name] = (obj, arr)
         return checked
+
+    def _remember_shape(self, shape: Shape, name: str) -> None:
+        valid = self._valid_shapes[name]
+        if len(valid) >= 256:
+            valid.clear()
+        valid.add(shape)
+
+    def _verified(self, entries: list[list[Any]]) -> None:
+        """After a call succeeded: the data path has checked these remembered device arrays'
+        device (cuPointerGetAttribute), so later calls with the same unchanged object skip it."""
+        dp = self._dp
+        if dp.kind != "cuda":
+            return
+        for entry in entries:
+            arr = entry[3]
+            if arr.device is None:
+                entry[3] = replace(arr, device=dp.device)
 
     def _check_shapes(self, shapes: Mapping[str, Sequence[int]]) -> dict[str, Shape]:
         unknown = [n for n in shapes if n not in self._inputs]
@@ -661,6 +756,10 @@ class BaseExecutor:
 
     def _choose(self, shapes: Mapping[str, Shape], profile: int | None) -> int:
         requested = profile if profile is not None else self._pinned
+        if requested is not None and type(requested) is not int:
+            # Not remembered: True == 1 == 1.0 as dict keys, and True and 1.0 must be refused
+            # every time (np.integer requests are valid and merely not remembered).
+            return choose_profile(self._inputs, shapes, self._num_profiles, requested)
         # The choice depends only on the shapes and the request, and choose_profile costs ~5 µs
         # (benchmarks/README.md): remember it. Refusals raise and are not remembered.
         key = (requested, *shapes.values())
@@ -679,6 +778,7 @@ class BaseExecutor:
             ok = self._switch_profile(k, self._dp.stream if stream is None else stream)
         self._shape_key = None  # TensorRT forgets input shapes when the profile changes
         self._bound.clear()
+        self._graph_key = None
         if not ok:
             raise ExecutionError(
                 f"TensorRT refused to switch to optimization profile {k}", tensorrt_log=log
@@ -693,6 +793,7 @@ class BaseExecutor:
             return
         self._activate(k, stream)
         self._shape_key = None
+        self._graph_key = None
         for name, shape in shapes.items():
             with _trtlog.capture() as log:
                 ok = self._set_input_shape(name, shape)
@@ -723,11 +824,13 @@ class BaseExecutor:
                 shape = spec.shape
             out[name] = shape
         self._out_shapes = out
+        self._dynamic_outputs = tuple(n for n, shape in out.items() if any(d < 0 for d in shape))
         self._shape_key = key
 
     def _bind_checked(self, name: str, ptr: int) -> None:
         if self._bound.get(name) == ptr:
             return
+        self._graph_key = None
         with _trtlog.capture() as log:
             ok = self._bind(name, ptr)
         if not ok:
@@ -740,7 +843,9 @@ class BaseExecutor:
     def _run(self, stream: int, graphable: bool = True) -> None:
         dp = self._dp
         if self._graphs and graphable and dp.can_capture(stream):  # type: ignore[attr-defined]
-            key = (self._shape_key, tuple(sorted(self._bound.items())))
+            key = self._graph_key
+            if key is None:  # reset whenever the shapes or a bound address change
+                key = self._graph_key = (self._shape_key, tuple(sorted(self._bound.items())))
             dp.launch(key, self._enqueue_checked, stream)  # type: ignore[attr-defined]
         else:
             self._enqueue_checked(stream)
@@ -754,6 +859,67 @@ class BaseExecutor:
                 f"{self._active})",
                 tensorrt_log=log,
             )
+
+
+# --- remembered arrays ----------------------------------------------------------------------
+# Reading and validating a __cuda_array_interface__ array (a DeviceArray, its dtype, layout and
+# shape, and on the CUDA path the device of its pointer through cuPointerGetAttribute, because
+# CAI carries no device ordinal) costs several µs a call: most of trt_exec's overhead in a hot
+# loop that passes the same device arrays again and again. Each executor remembers, per tensor
+# name, the last few such objects it validated, and accepts one again without re-validation
+# only when nothing validation looked at can have changed:
+#
+# - It is the same live object: a weak reference to it still resolves to the very object
+#   passed now (``ref() is obj``). Nothing is kept alive by this memory.
+# - The dict it reports now equals (one C-level ``==``) a copy of the dict that was validated:
+#   pointer, shape, typestr, strides, read-only flag, stream. The DeviceArray built from that
+#   copy is reused, so the arrays used are exactly those validated.
+#
+# The device is remembered only after a call in which the data path checked it succeeded, and
+# only with the dict that reported it. The same live object reporting the same pointer still
+# refers to the same allocation: an array that owns its memory (torch, cupy) cannot have freed
+# it, and a borrowed-pointer wrapper that reports memory its owner has freed is a use-after-free
+# that no check here makes safe (cuPointerGetAttribute would just as well report whoever was
+# given that address next). numpy arrays are not remembered: they are re-checked every call
+# from their dtype object, a layout flag and a set of valid shapes, as cheaply (a weak
+# reference would also stop ndarray.resize). DLPack arrays report their device themselves and
+# are not remembered. Anything else - a new object, a changed interface, a mapping that builds
+# its arrays anew per access - is validated in full.
+_CAI = 0
+_REMEMBERED = 4  # per tensor name: enough for the few buffers a loop cycles through
+
+
+def _recall(entries: list[list[Any]] | None, obj: Any) -> list[Any] | None:
+    """The remembered entry ``[ref, kind, token, array]`` for ``obj`` if it still holds."""
+    if not entries or obj is None:
+        return None
+    for entry in entries:
+        if entry[0]() is obj:
+            return entry if obj.__cuda_array_interface__ == entry[2] else None
+    return None
+
+
+def _read(name: str, obj: Any, role: str) -> tuple[np.ndarray | DeviceArray, list[Any] | None]:
+    """``as_array``, plus what to remember it by (None for what is not remembered)."""
+    if isinstance(obj, np.ndarray) or not hasattr(obj, "__cuda_array_interface__"):
+        return as_array(name, obj, role), None
+    cai = obj.__cuda_array_interface__
+    if type(cai) is not dict:
+        return as_array(name, obj, role), None
+    token = frozen_cai(cai)
+    # No owner: the caller's mapping holds the object for the call, and the view may be
+    # remembered, which must not keep the caller's memory alive.
+    arr = from_cai_dict(token, None)
+    try:
+        ref = weakref.ref(obj)
+    except TypeError:  # no __weakref__ slot: validated every call
+        return arr, None
+    return arr, [ref, _CAI, token, arr]
+
+
+def _remember(seen: dict[str, list[list[Any]]], name: str, entry: list[Any]) -> None:
+    # A new list, not an in-place insert: other threads may be reading the old one.
+    seen[name] = [entry, *seen.get(name, ())[: _REMEMBERED - 1]]
 
 
 def _device_memory_size(engine: Any) -> int | None:

@@ -1,0 +1,103 @@
+"""The executor remembers validated arrays (executor._recall): a remembered object that changed
+in place, or a request that must be refused, is still refused on every call."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import trt_exec
+from trt_exec.errors import ArrayError, DTypeError, ProfileError, ShapeError
+from trt_exec.testing import DEMO_NETWORK, build_engine, simulated_tensorrt
+
+
+@pytest.fixture(params=[("10.16.1", "v3"), ("8.6.1", "v2")])
+def ex(request):
+    version, backend = request.param
+    trt = simulated_tensorrt(version)
+    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt, backend=backend) as e:
+        yield e
+
+
+def _inputs(batch: int = 2) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(batch)
+    return {n: rng.uniform(-1, 1, (batch, 4)).astype(np.float32) for n in ("x", "y")}
+
+
+def test_in_place_changes_of_a_remembered_input_are_refused(ex):
+    feed = _inputs()
+    ex.infer(feed)
+    ex.infer(feed)  # remembered now
+    x = feed["x"]
+    x.dtype = np.int32  # same bytes, another dtype
+    with pytest.raises(DTypeError, match="'x'"):
+        ex.infer(feed)
+    x.dtype = np.float32
+    x.shape = (4, 2)
+    with pytest.raises(ShapeError, match="'x'"):
+        ex.infer(feed)
+    x.shape = (2, 4)
+    x.strides = (4, 8)  # the transpose's layout: no longer C-contiguous
+    with pytest.raises(ArrayError, match="not C-contiguous"):
+        ex.infer(feed)
+
+
+def test_a_remembered_output_made_read_only_is_refused(ex):
+    feed = _inputs()
+    out = {"sum": np.empty((2, 4), np.float32)}
+    ex.infer(feed, outputs=out)
+    ex.infer(feed, outputs=out)
+    out["sum"].flags.writeable = False
+    with pytest.raises(ArrayError, match="read-only"):
+        ex.infer(feed, outputs=out)
+
+
+def test_a_remembered_input_whose_data_moved_is_read_at_its_new_address(ex):
+    feed = _inputs()
+    first = ex.infer(feed)["sum"]
+    x = feed["x"]
+    x.resize((8, 4), refcheck=False)  # reallocates (possible: nothing in trt_exec refers to x)
+    x.resize((2, 4), refcheck=False)  # the same shape again, possibly elsewhere
+    x[...] = 5
+    got = ex.infer(feed)["sum"]
+    np.testing.assert_array_equal(got, ex.infer({"x": x.copy(), "y": feed["y"]})["sum"])
+    assert not np.array_equal(got, first)
+
+
+def test_a_cai_dict_mutated_in_place_is_validated_again():
+    from trt_exec._arrays import frozen_cai
+    from trt_exec.executor import _CAI, _read, _recall
+
+    shape = [2, 4]
+
+    class Dev:
+        def __init__(self) -> None:
+            self.__cuda_array_interface__ = {"shape": shape, "typestr": "<f4",
+                                             "data": (4096, False), "version": 3}
+
+    d = Dev()
+    arr, entry = _read("x", d, "input")
+    assert entry is not None and entry[1] == _CAI and entry[2] == frozen_cai(
+        d.__cuda_array_interface__)
+    assert _recall([entry], d) is entry
+    shape[0] = 3  # the producer reuses and mutates its list
+    assert _recall([entry], d) is None
+    assert _recall([entry], Dev()) is None  # another object with an equal interface
+
+
+@pytest.mark.parametrize("bad", [True, 1.0])
+def test_profile_refusals_are_not_remembered_as_valid(bad):
+    trt = simulated_tensorrt("10.16.1")
+    from trt_exec.testing import InputSpec, NetworkSpec, OpSpec
+
+    spec = NetworkSpec(
+        inputs=(InputSpec("x", "float32", (-1, 4)),),
+        ops=(OpSpec("identity", ("x",), "y"),),
+        outputs=("y",),
+        profiles=((((1, 4), (2, 4), (8, 4)),), (((1, 4), (2, 4), (8, 4)),)),
+    )
+    with trt_exec.load(build_engine(trt, spec), tensorrt=trt) as e:
+        x = {"x": np.ones((2, 4), np.float32)}
+        e.infer(x, profile=1)
+        with pytest.raises(ProfileError, match="profile="):
+            e.infer(x, profile=bad)
