@@ -8,6 +8,7 @@ it and released by :meth:`DataPath.close`; arrays the caller passes are borrowed
 
 from __future__ import annotations
 
+import ctypes
 from typing import Any, Protocol
 
 import numpy as np
@@ -18,6 +19,19 @@ from .errors import ArrayError
 __all__ = ["DataPath", "HostDataPath"]
 
 _ResultBuilder: Any = None
+_from_buffer = ctypes.c_char.from_buffer
+_addressof = ctypes.addressof
+
+
+def _address(array: np.ndarray) -> int:
+    """The address of a C-contiguous array's first byte.
+
+    Through the buffer protocol (~0.25 µs) where it applies, a writable non-empty array; else
+    ``array.ctypes.data`` (~1 µs: it builds a ctypes helper object per call).
+    """
+    if array.flags.writeable and array.nbytes:
+        return _addressof(_from_buffer(array))
+    return int(array.ctypes.data)
 
 
 class DataPath(Protocol):
@@ -97,7 +111,7 @@ class HostDataPath:
                 "mode"
             )
         self._inputs[name] = array  # keep it alive until the next call replaces it
-        return int(array.ctypes.data) if array.nbytes else self.allocate(name + "#in", 1)
+        return _address(array) if array.nbytes else self.allocate(name + "#in", 1)
 
     def allocate(self, name: str, nbytes: int) -> int:
         buf = self._outputs.get(name)
@@ -118,7 +132,7 @@ class HostDataPath:
             )
         if array.nbytes == 0:
             return self.allocate(name + "#out", 1)
-        return int(array.ctypes.data)  # written in place
+        return _address(array)  # written in place
 
     def async_output(
         self, builder: Any, name: str, shape: tuple[int, ...], dtype: np.dtype, stream: int
