@@ -547,7 +547,7 @@ class CudaDataPath:
 
     def input_address(self, name: str, array: np.ndarray | DeviceArray, stream: int) -> int:
         drv = self._drv
-        if type(array) is DeviceArray:
+        if isinstance(array, DeviceArray):
             self.check_device_array("input", name, array)
             producer = array.stream
             if producer is not None and producer != stream and not _capturing(drv, stream):
@@ -594,7 +594,7 @@ class CudaDataPath:
     def output_array_address(self, name: str, array: np.ndarray | DeviceArray) -> int | None:
         """Where to write a caller-provided output: its own address for a device array, None for
         a numpy array (written through an owned buffer and pinned staging)."""
-        if type(array) is DeviceArray:
+        if isinstance(array, DeviceArray):
             self.check_device_array("output", name, array)
             return array.ptr or self._device_buffer(name, 1)
         return None

@@ -30,7 +30,7 @@ def _address(array: np.ndarray) -> int:
     ``array.ctypes.data`` (~1 µs: it builds a ctypes helper object per call).
     """
     if array.flags.writeable and array.nbytes:
-        return _addressof(_from_buffer(array))
+        return _addressof(_from_buffer(array))  # type: ignore[arg-type]
     return int(array.ctypes.data)
 
 

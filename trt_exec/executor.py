@@ -356,8 +356,8 @@ class BaseExecutor:
             for name, spec in self._outputs.items():
                 if name in provided:
                     obj, arr = provided[name]
-                    if name in staged:
-                        dp.fetch_into(name, arr)
+                    if name in staged:  # staged: a numpy array
+                        dp.fetch_into(name, arr)  # type: ignore[arg-type]
                     result[name] = obj
                 else:
                     result[name] = dp.fetch(name, shapes[name], spec.dtype)
