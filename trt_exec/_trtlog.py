@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections import deque
 from types import ModuleType
 from typing import Any
 
@@ -32,6 +33,9 @@ _bridge_classes: weakref.WeakKeyDictionary[ModuleType, type] = weakref.WeakKeyDi
 _lock = threading.Lock()
 
 
+_RECENT = 64  # error lines kept per thread for since()
+
+
 def _record(severity: Any, msg: str) -> None:
     level = _LEVELS.get(int(severity), logging.INFO)
     LOGGER.log(level, "%s", msg)
@@ -39,6 +43,28 @@ def _record(severity: Any, msg: str) -> None:
         stack = getattr(_local, "stack", None)
         if stack:
             stack[-1].append(str(msg))
+        recent = getattr(_local, "recent", None)
+        if recent is None:
+            recent = _local.recent = deque(maxlen=_RECENT)
+        recent.append(str(msg))
+        _local.count = getattr(_local, "count", 0) + 1
+
+
+def mark() -> int:
+    """How many ERROR lines TensorRT has logged in this thread so far; see :func:`since`.
+
+    The cheap form of :class:`capture` for calls that almost never fail (the enqueue): read a
+    counter before the call, and only if it failed collect the lines logged since.
+    """
+    return getattr(_local, "count", 0)
+
+
+def since(start: int) -> list[str]:
+    """The ERROR lines logged in this thread since :func:`mark` returned ``start``."""
+    n = getattr(_local, "count", 0) - start
+    if n <= 0:
+        return []
+    return list(_local.recent)[-n:]
 
 
 def bridge_logger(trt: ModuleType) -> Any:

@@ -181,6 +181,7 @@ class BaseExecutor:
         self._data_dependent: set[str] = set()
         self._bound: dict[str, int] = {}
         self._graph_key: tuple[Any, ...] | None = None  # (shape key, bound addresses), cached
+        self._last_apply: tuple[tuple[Any, ...], Any] | None = None  # see _enqueue_call
         self._graphs = False
         self._device_memory_size = _device_memory_size(engine)
         self._open_context()
@@ -431,7 +432,20 @@ class BaseExecutor:
         dp = self._dp
         dp.begin(stream)
         shapes = {name: arr.shape for name, arr in arrays.items()}
-        self._apply_shapes(self._choose(shapes, profile), shapes, stream)
+        requested = profile if profile is not None else self._pinned
+        sig = (requested, *shapes.values())
+        last = self._last_apply
+        # The same request and shapes as the call that left the context in its current state
+        # (the same _shape_key object): nothing to choose or set. Only int/None requests,
+        # because True == 1 == 1.0 and those must be refused each time.
+        if (
+            last is None
+            or last[1] is not self._shape_key
+            or last[0] != sig
+            or (requested is not None and type(requested) is not int)
+        ):
+            self._apply_shapes(self._choose(shapes, profile), shapes, stream)
+            self._last_apply = (sig, self._shape_key)
         for name, arr in arrays.items():
             self._bind_checked(name, dp.input_address(name, arr, stream))
         dp.inputs_ready(stream, builder is None)
@@ -851,13 +865,12 @@ class BaseExecutor:
             self._enqueue_checked(stream)
 
     def _enqueue_checked(self, stream: int) -> None:
-        with _trtlog.capture() as log:
-            ok = self._enqueue(stream)
-        if not ok:
+        start = _trtlog.mark()  # a counter, not a capture: ~0.35 µs less per enqueue
+        if not self._enqueue(stream):
             raise ExecutionError(
                 f"TensorRT failed to enqueue the engine ({self.backend} backend, profile "
                 f"{self._active})",
-                tensorrt_log=log,
+                tensorrt_log=_trtlog.since(start),
             )
 
 
