@@ -9,6 +9,7 @@ it and released by :meth:`DataPath.close`; arrays the caller passes are borrowed
 from __future__ import annotations
 
 import ctypes
+import math
 from typing import Any, Protocol
 
 import numpy as np
@@ -163,7 +164,7 @@ class HostDataPath:
         return None
 
     def fetch(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        n = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        n = math.prod(shape) * dtype.itemsize
         return self._outputs[name][:n].view(dtype).reshape(shape).copy()
 
     def fetch_into(self, name: str, array: np.ndarray) -> None:

@@ -6,6 +6,7 @@ opens and the per-call path only reads it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -69,7 +70,7 @@ class TensorSpec:
         return len(self.shape)
 
     def nbytes(self, shape: Shape) -> int:
-        return int(np.prod(shape, dtype=np.int64)) * self.dtype.itemsize
+        return math.prod(shape) * self.dtype.itemsize  # np.prod: ~1.5 µs more
 
 
 def _bounds_text(spec: TensorSpec) -> str:
