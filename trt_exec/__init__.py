@@ -10,7 +10,6 @@ TensorRT >= 8.5, 10.x, 11.x, TensorRT-RTX) - is chosen from the installed Tensor
 call that needs one raises a typed error saying what is missing.
 """
 
-
 from . import errors
 from ._cuda import AsyncResult, DeviceTensor
 from ._load import load

@@ -122,8 +122,9 @@ def check(call: str, result: Any) -> Any:
 def _raise_status(call: str, err: Any) -> None:
     name = _status_name(err)
     if name in _UNAVAILABLE:
-        raise CudaUnavailableError(f"CUDA is unavailable: {call} returned {name}: "
-                                   f"{_UNAVAILABLE[name]}")
+        raise CudaUnavailableError(
+            f"CUDA is unavailable: {call} returned {name}: {_UNAVAILABLE[name]}"
+        )
     if name == "CUDA_ERROR_OUT_OF_MEMORY":
         raise ExecutionError(f"{call} failed with {name}: the GPU is out of memory")
     raise ExecutionError(f"{call} failed with {name}")
@@ -337,8 +338,18 @@ class _EventPool:
 class _CudaResources:
     """What a CudaDataPath owns; released exactly once by weakref.finalize."""
 
-    __slots__ = ("ctx", "stream", "owns_stream", "device_bufs", "host_bufs", "events", "graphs",
-                 "last_event", "released", "pool")
+    __slots__ = (
+        "ctx",
+        "stream",
+        "owns_stream",
+        "device_bufs",
+        "host_bufs",
+        "events",
+        "graphs",
+        "last_event",
+        "released",
+        "pool",
+    )
 
     def __init__(self) -> None:
         self.ctx: Any = None
@@ -542,8 +553,7 @@ class CudaDataPath:
             if self._last_unrecorded:
                 self._wait_last_on_host()
             else:
-                check("cuStreamWaitEvent",
-                      self._drv.cuStreamWaitEvent(stream, self._last_ev, 0))
+                check("cuStreamWaitEvent", self._drv.cuStreamWaitEvent(stream, self._last_ev, 0))
 
     def input_address(self, name: str, array: np.ndarray | DeviceArray, stream: int) -> int:
         drv = self._drv
@@ -607,7 +617,11 @@ class CudaDataPath:
         return ResultBuilder(self._ctx, self.device, self._pool)
 
     def async_output(
-        self, builder: ResultBuilder, name: str, shape: tuple[int, ...], dtype: np.dtype,
+        self,
+        builder: ResultBuilder,
+        name: str,
+        shape: tuple[int, ...],
+        dtype: np.dtype,
         stream: int,
     ) -> tuple[int, DeviceTensor]:
         """A per-call device buffer for one infer_async output."""
@@ -616,7 +630,11 @@ class CudaDataPath:
         return tensor.ptr, tensor
 
     def async_copy_output(
-        self, builder: ResultBuilder, name: str, shape: tuple[int, ...], dtype: np.dtype,
+        self,
+        builder: ResultBuilder,
+        name: str,
+        shape: tuple[int, ...],
+        dtype: np.dtype,
         stream: int,
     ) -> DeviceTensor:
         """Copy a data-dependent output (in an owned buffer) into a per-call one."""
@@ -624,8 +642,7 @@ class CudaDataPath:
         tensor = builder.device_tensor(nbytes, shape, dtype, stream)
         if nbytes:
             src = self._res.device_bufs[name][0]
-            check("cuMemcpyDtoDAsync",
-                  self._drv.cuMemcpyDtoDAsync(tensor.ptr, src, nbytes, stream))
+            check("cuMemcpyDtoDAsync", self._drv.cuMemcpyDtoDAsync(tensor.ptr, src, nbytes, stream))
         return tensor
 
     def download(self, name: str, nbytes: int, stream: int) -> None:
@@ -647,8 +664,9 @@ class CudaDataPath:
         if array.nbytes:
             np.copyto(array.reshape(-1).view(np.uint8), self._views[name][: array.nbytes])
 
-    def finish(self, stream: int, result: ResultBuilder | None = None,
-               synchronous: bool = False) -> Any:
+    def finish(
+        self, stream: int, result: ResultBuilder | None = None, synchronous: bool = False
+    ) -> Any:
         """Mark the end of this call's work on ``stream`` and return the event recorded there.
 
         With ``result`` (infer_async) the event is one lent to that result from the pool: it
@@ -827,8 +845,9 @@ class ResultBuilder:
             self.ref = weakref.ref(self.keep, _result_gone)
             _live[self.ref] = self.mem
 
-    def device_tensor(self, nbytes: int, shape: tuple[int, ...], dtype: np.dtype,
-                      stream: int) -> DeviceTensor:
+    def device_tensor(
+        self, nbytes: int, shape: tuple[int, ...], dtype: np.dtype, stream: int
+    ) -> DeviceTensor:
         assert self.mem is not None
         ptr = int(check("cuMemAllocAsync", driver().cuMemAllocAsync(max(nbytes, 1), stream)))
         self.mem.ptrs.append(ptr)
@@ -860,8 +879,15 @@ class DeviceTensor:
 
     __slots__ = ("ptr", "shape", "dtype", "device", "stream", "_owner", "__weakref__")
 
-    def __init__(self, ptr: int, shape: tuple[int, ...], dtype: np.dtype, device: int,
-                 stream: int, owner: Any) -> None:
+    def __init__(
+        self,
+        ptr: int,
+        shape: tuple[int, ...],
+        dtype: np.dtype,
+        device: int,
+        stream: int,
+        owner: Any,
+    ) -> None:
         self.ptr = ptr
         self.shape = tuple(shape)
         self.dtype = np.dtype(dtype)
@@ -895,8 +921,10 @@ class DeviceTensor:
         return out
 
     def __repr__(self) -> str:
-        return (f"<DeviceTensor shape={self.shape} dtype={self.dtype.name} device={self.device} "
-                f"ptr={self.ptr:#x}>")
+        return (
+            f"<DeviceTensor shape={self.shape} dtype={self.dtype.name} device={self.device} "
+            f"ptr={self.ptr:#x}>"
+        )
 
 
 class AsyncResult:
@@ -942,8 +970,10 @@ class AsyncResult:
     def wait_on(self, stream: Any) -> None:
         """Make ``stream`` wait for this result's work (no host sync)."""
         if self.event is not None:
-            check("cuStreamWaitEvent",
-                  driver().cuStreamWaitEvent(stream_handle(stream), self.event, 0))
+            check(
+                "cuStreamWaitEvent",
+                driver().cuStreamWaitEvent(stream_handle(stream), self.event, 0),
+            )
 
     def numpy(self) -> dict[str, np.ndarray]:
         """Every output copied to numpy (synchronizes)."""

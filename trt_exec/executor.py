@@ -299,8 +299,10 @@ class BaseExecutor:
     def check_io(self, inputs: Sequence[str], outputs: Sequence[str]) -> None:
         """Check declared IO names against the engine; the count rule is the API's own."""
         declared = len(inputs) + len(outputs)
-        if declared != self.io_count or set(inputs) != set(self._inputs) or set(outputs) != set(
-            self._outputs
+        if (
+            declared != self.io_count
+            or set(inputs) != set(self._inputs)
+            or set(outputs) != set(self._outputs)
         ):
             raise BindingError(
                 f"declared IO (inputs={list(inputs)!r}, outputs={list(outputs)!r}; {declared} "
@@ -687,8 +689,7 @@ class BaseExecutor:
             missing = [n for n in mine if n not in given]
             if missing:
                 raise BindingError(
-                    f"missing input tensor(s) {missing!r}; the engine's inputs are "
-                    f"{list(mine)!r}"
+                    f"missing input tensor(s) {missing!r}; the engine's inputs are {list(mine)!r}"
                 )
 
     def _check_outputs(
@@ -799,9 +800,7 @@ class BaseExecutor:
             )
         self._active = k
 
-    def _apply_shapes(
-        self, k: int, shapes: Mapping[str, Shape], stream: int | None = None
-    ) -> None:
+    def _apply_shapes(self, k: int, shapes: Mapping[str, Shape], stream: int | None = None) -> None:
         key = (k, *shapes.values())
         if key == self._shape_key:
             return

@@ -58,8 +58,9 @@ class V2Executor(BaseExecutor):
             profiles: tuple[ProfileShape, ...] = ()
             if is_input:
                 profiles = tuple(
-                    ProfileShape(*(tuple(int(d) for d in dims) for dims in
-                                   engine.get_profile_shape(k, i)))
+                    ProfileShape(
+                        *(tuple(int(d) for d in dims) for dims in engine.get_profile_shape(k, i))
+                    )
                     for k in range(num_profiles)
                 )
             self._index[name] = i

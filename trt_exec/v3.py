@@ -77,8 +77,12 @@ class V3Executor(BaseExecutor):
             profiles: tuple[ProfileShape, ...] = ()
             if is_input:
                 profiles = tuple(
-                    ProfileShape(*(tuple(int(d) for d in dims) for dims in
-                                   engine.get_tensor_profile_shape(name, k)))
+                    ProfileShape(
+                        *(
+                            tuple(int(d) for d in dims)
+                            for dims in engine.get_tensor_profile_shape(name, k)
+                        )
+                    )
                     for k in range(num_profiles)
                 )
             specs.append(

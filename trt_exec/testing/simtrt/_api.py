@@ -395,7 +395,6 @@ class INetworkDefinitionImpl(_Sim):
 
     def _non_zero(self, input: Any, indices_type: Any) -> Any:
         dt = self._C["DataType"]
-        rel = self._ctl._rel
         if indices_type is None:
             # INT32 in every release: TensorRT 8.x and 10.2/10.4 INonZeroLayer docs ("The output is
             # a matrix of type kINT32"); from 10.16/11.x setIndicesType may choose kINT64, the
