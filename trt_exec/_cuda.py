@@ -198,10 +198,12 @@ def dlpack_device_array(obj: Any, device_id: int) -> DeviceArray:
         raise CudaUnavailableError(
             f"reading a CUDA DLPack array needs cuda-python's cuda.core ({exc}); {_INSTALL}"
         ) from None
+    # cuda.core >= 0.5 has from_dlpack and deprecates construction from the object itself.
+    make = getattr(StridedMemoryView, "from_dlpack", StridedMemoryView)
     try:
-        view = StridedMemoryView(obj, stream_ptr=_LEGACY_STREAM)
+        view = make(obj, stream_ptr=_LEGACY_STREAM)
     except (TypeError, BufferError):
-        view = StridedMemoryView(obj, stream_ptr=-1)  # producers that take no stream
+        view = make(obj, stream_ptr=-1)  # producers that take no stream
     dtype = np.dtype(view.dtype)
     strides = view.strides  # in elements; None when C-contiguous
     return DeviceArray(
