@@ -7,15 +7,17 @@ opens and the per-call path only reads it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .errors import ProfileError, ShapeError
 
 __all__ = [
+    "dims",
+    "profile_shape",
     "Shape",
     "ProfileShape",
     "TensorSpec",
@@ -41,6 +43,17 @@ class ProfileShape(NamedTuple):
 
     def __str__(self) -> str:
         return f"min={self.min}, opt={self.opt}, max={self.max}"
+
+
+def dims(value: Iterable[Any]) -> Shape:
+    """A TensorRT ``Dims`` (or any iterable of ints) as a tuple of Python ints."""
+    return tuple(int(d) for d in value)
+
+
+def profile_shape(bounds: Iterable[Iterable[Any]]) -> ProfileShape:
+    """``[min, opt, max]`` as TensorRT returns it (``get_tensor_profile_shape`` /
+    ``get_profile_shape``) as a :class:`ProfileShape`."""
+    return ProfileShape(*(dims(b) for b in bounds))
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from typing import Any
 from ._dtypes import to_numpy
 from .errors import EngineLoadError
 from .executor import BaseExecutor, spec_location
-from .spec import ProfileShape, Shape, TensorSpec
+from .spec import ProfileShape, Shape, TensorSpec, dims, profile_shape
 
 __all__ = ["V2Executor", "strip_profile_suffix"]
 
@@ -58,10 +58,7 @@ class V2Executor(BaseExecutor):
             profiles: tuple[ProfileShape, ...] = ()
             if is_input:
                 profiles = tuple(
-                    ProfileShape(
-                        *(tuple(int(d) for d in dims) for dims in engine.get_profile_shape(k, i))
-                    )
-                    for k in range(num_profiles)
+                    profile_shape(engine.get_profile_shape(k, i)) for k in range(num_profiles)
                 )
             self._index[name] = i
             specs.append(
@@ -69,7 +66,7 @@ class V2Executor(BaseExecutor):
                     name=name,
                     is_input=is_input,
                     dtype=to_numpy(engine.get_binding_dtype(i), name),
-                    shape=tuple(int(d) for d in engine.get_binding_shape(i)),
+                    shape=dims(engine.get_binding_shape(i)),
                     profile_shapes=profiles,
                     is_shape_tensor=bool(engine.is_shape_binding(i)),
                     location=spec_location(engine.get_location(i)),
@@ -113,7 +110,7 @@ class V2Executor(BaseExecutor):
         return bool(self._ctx.set_binding_shape(self.binding_index(name), shape))
 
     def _output_shape(self, name: str) -> Shape:
-        return tuple(int(d) for d in self._ctx.get_binding_shape(self.binding_index(name)))
+        return dims(self._ctx.get_binding_shape(self.binding_index(name)))
 
     def _bind(self, name: str, ptr: int) -> bool:
         self._slots[self.binding_index(name)] = ptr

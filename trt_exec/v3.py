@@ -16,7 +16,7 @@ from typing import Any
 from ._dtypes import to_numpy
 from ._memory import DataPath
 from .executor import BaseExecutor, spec_location
-from .spec import ProfileShape, Shape, TensorSpec
+from .spec import ProfileShape, Shape, TensorSpec, dims, profile_shape
 
 __all__ = ["V3Executor"]
 
@@ -46,7 +46,7 @@ def _allocator_class(trt: ModuleType) -> type:
                 return self.data_path.allocate(tensor_name, int(size))
 
             def notify_shape(self: Any, tensor_name: str, shape: Any) -> None:
-                self.shapes[tensor_name] = tuple(int(d) for d in shape)
+                self.shapes[tensor_name] = dims(shape)
 
             cls = type(
                 "TrtExecOutputAllocator",
@@ -77,12 +77,7 @@ class V3Executor(BaseExecutor):
             profiles: tuple[ProfileShape, ...] = ()
             if is_input:
                 profiles = tuple(
-                    ProfileShape(
-                        *(
-                            tuple(int(d) for d in dims)
-                            for dims in engine.get_tensor_profile_shape(name, k)
-                        )
-                    )
+                    profile_shape(engine.get_tensor_profile_shape(name, k))
                     for k in range(num_profiles)
                 )
             specs.append(
@@ -90,7 +85,7 @@ class V3Executor(BaseExecutor):
                     name=name,
                     is_input=is_input,
                     dtype=to_numpy(engine.get_tensor_dtype(name), name),
-                    shape=tuple(int(d) for d in engine.get_tensor_shape(name)),
+                    shape=dims(engine.get_tensor_shape(name)),
                     profile_shapes=profiles,
                     is_shape_tensor=bool(engine.is_shape_inference_io(name)),
                     location=spec_location(engine.get_tensor_location(name)),
@@ -105,7 +100,7 @@ class V3Executor(BaseExecutor):
         return bool(self._ctx.set_input_shape(name, shape))
 
     def _output_shape(self, name: str) -> Shape:
-        return tuple(int(d) for d in self._ctx.get_tensor_shape(name))
+        return dims(self._ctx.get_tensor_shape(name))
 
     def _bind(self, name: str, ptr: int) -> bool:
         return bool(self._ctx.set_tensor_address(name, ptr))
