@@ -100,9 +100,9 @@ def _split_top_level(s: str, sep: str = ",") -> list[str]:
     return parts
 
 
-def parse_params(signature: str) -> list[str]:
-    """Parameter names of one signature line, e.g.
-    "set_input_shape(self: X, name: str, shape: Dims) -> bool" -> ["self", "name", "shape"]."""
+def signature_params(signature: str) -> list[tuple[str, bool]]:
+    """``(name, has_default)`` for each parameter of one signature line, e.g.
+    "f(self: X, n: int = 0) -> bool" -> [("self", False), ("n", True)]."""
     start = signature.index("(")
     depth = 0
     for i in range(start, len(signature)):
@@ -113,12 +113,19 @@ def parse_params(signature: str) -> list[str]:
             if depth == 0:
                 break
     inner = signature[start + 1 : i]
-    names = []
+    params = []
     for part in _split_top_level(inner):
-        name = part.strip().split(":", 1)[0].split("=", 1)[0].strip()
+        head = part.strip()
+        name = head.split(":", 1)[0].split("=", 1)[0].strip()
         if name and name not in ("*", "/"):
-            names.append(name)
-    return names
+            params.append((name, "=" in head))
+    return params
+
+
+def parse_params(signature: str) -> list[str]:
+    """Parameter names of one signature line, e.g.
+    "set_input_shape(self: X, name: str, shape: Dims) -> bool" -> ["self", "name", "shape"]."""
+    return [name for name, _ in signature_params(signature)]
 
 
 def attribute_params(manifest: dict, cls: str, attr: str) -> list[list[str]]:

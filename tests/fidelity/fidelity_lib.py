@@ -20,7 +20,7 @@ if str(REPO / "tools") not in sys.path:
     sys.path.insert(0, str(REPO / "tools"))
 
 import manifest_lib  # noqa: E402
-from manifest_lib import _split_top_level, get_attribute, load_manifest  # noqa: E402
+from manifest_lib import get_attribute, load_manifest, signature_params  # noqa: E402
 
 # Releases with a manifest read from a real wheel, by simulator label.
 MANIFEST_RELEASES = ("8.6.1", "10.0.1", "10.16.1", "11.4.0", "rtx-1.7.1")
@@ -167,24 +167,7 @@ def parse_signature(signature: str) -> list[Param] | None:
     a signature (e.g. "Initialize self.  See help(type(self))...")."""
     if "(" not in signature or signature.startswith("Initialize self"):
         return None
-    start = signature.index("(")
-    depth = 0
-    end = len(signature)
-    for i in range(start, len(signature)):
-        if signature[i] == "(":
-            depth += 1
-        elif signature[i] == ")":
-            depth -= 1
-            if depth == 0:
-                end = i
-                break
-    out = []
-    for part in _split_top_level(signature[start + 1 : end]):
-        head = part.strip()
-        name = head.split(":", 1)[0].split("=", 1)[0].strip()
-        if name and name not in ("*", "/"):
-            out.append(Param(name, "=" in head))
-    return out
+    return [Param(name, has_default) for name, has_default in signature_params(signature)]
 
 
 def overloads(manifest: dict[str, Any], cls: str, attr: str) -> list[list[Param]]:
