@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any, NamedTuple
 
 import pytest
@@ -12,6 +13,11 @@ from trt_exec.testing import simulated_tensorrt
 
 # Every simulated release with the backends it can run: the same matrix the demo runs.
 SIM_MATRIX = SIM_RUNS
+
+
+def _host_mode(trt: Any) -> bool:
+    sim = getattr(trt, "_sim", None)
+    return sim is not None and not getattr(sim, "gpu", False)
 
 
 class Target(NamedTuple):
@@ -24,7 +30,28 @@ class Target(NamedTuple):
         return not self.real
 
 
+REHEARSAL = "TRT_EXEC_REHEARSE_TENSORRT"
+
+
+def _rehearsal(version: str) -> Any:
+    """The simulator standing in for real TensorRT, to exercise the real-TensorRT leg's own code
+    on machines without TensorRT: GPU mode where a GPU is usable, host mode otherwise. Only when
+    asked for with TRT_EXEC_REHEARSE_TENSORRT=<simulated version>; never real TensorRT."""
+    trt = simulated_tensorrt(version)
+    try:
+        from trt_exec._cuda import context_for
+        from trt_exec.testing import enable_gpu
+
+        context_for(0)
+    except Exception:
+        return trt
+    return enable_gpu(trt)
+
+
 def _real_tensorrt_reason() -> tuple[Any, str]:
+    rehearse = os.environ.get(REHEARSAL)
+    if rehearse:
+        return _rehearsal(rehearse), ""
     try:
         trt = importlib.import_module("tensorrt")
     except Exception as exc:  # ImportError, or OSError from missing libnvinfer
@@ -46,7 +73,10 @@ def _targets() -> list[Any]:
         for release, backends in SIM_MATRIX
         for backend in backends
     ]
-    params.append(pytest.param(("real", "auto"), id="real-tensorrt", marks=pytest.mark.tensorrt))
+    params += [
+        pytest.param(("real", backend), id=f"real-tensorrt-{backend}", marks=pytest.mark.tensorrt)
+        for backend in ("v2", "v3")
+    ]
     return params
 
 
@@ -60,6 +90,11 @@ def target(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> T
             pytest.skip(reason)
         from trt_exec import select_backend
         from trt_exec.discovery import module_flavor
+        from trt_exec.errors import BackendUnavailableError
 
-        return Target(trt, select_backend(trt.__version__, flavor=module_flavor(trt)), True)
+        try:
+            chosen = select_backend(trt.__version__, backend, flavor=module_flavor(trt))
+        except BackendUnavailableError as exc:  # e.g. v2 on TensorRT 10: both run only on 8.5/8.6
+            pytest.skip(str(exc))
+        return Target(trt, chosen, not _host_mode(trt))
     return Target(simulated_tensorrt(release), backend, False)
