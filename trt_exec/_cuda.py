@@ -471,9 +471,6 @@ class CudaDataPath:
         self._res.events.append(ev)
         return ev
 
-    def activate(self) -> None:
-        check("cuCtxSetCurrent", self._drv.cuCtxSetCurrent(self._ctx))
-
     def _wait_last_on_host(self) -> None:
         """Block until the previous call's work is done (before freeing what it may use)."""
         if self._last_unrecorded:

@@ -290,9 +290,7 @@ class GpuDevice:
                     nbytes = max(math.prod(shape) * dtype.itemsize, 1)
                     ptr = int(check("cuMemAllocAsync", drv.cuMemAllocAsync(nbytes, stream)))
                     temps.append(ptr)
-                self._layer(
-                    drv, layer.kind, layer.op, layer.dtype, args, (ptr, shape, dtype), stream
-                )
+                self._layer(drv, layer.kind, layer.op, args, (ptr, shape, dtype), stream)
                 values[layer.output] = (ptr, shape, dtype)
             for t in plan.outputs:  # a network output that is an input, unchanged
                 if t.name in values and t.name in io and values[t.name][0] != io[t.name][0]:
@@ -312,7 +310,6 @@ class GpuDevice:
         drv: Any,
         kind: str,
         op_value: int,
-        out_type: int,
         args: list[IOBinding],
         out: IOBinding,
         stream: int,
