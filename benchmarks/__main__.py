@@ -50,13 +50,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 def run_release(release: str, args: argparse.Namespace) -> dict[str, Any]:
     from trt_exec.testing import build_engine, simulated_tensorrt
 
-    from . import polygraphy_setup
-    from .harness import add_ratios, measure
-    from .scenarios import BENCH_NETWORK, CudaMemory, HostMemory, Setup, build_scenarios
+    from benchmarks import polygraphy_setup
+    from benchmarks.harness import add_ratios, measure
+    from benchmarks.scenarios import BENCH_NETWORK, CudaMemory, HostMemory, Setup, build_scenarios
 
     trt = simulated_tensorrt(release)
     if args.mode == "gpu":
-        from trt_exec.testing.gpu import enable_gpu
+        from trt_exec.sim.gpu import enable_gpu
 
         enable_gpu(trt)
         mem: Any = CudaMemory()
@@ -152,7 +152,7 @@ def _profile(sc: Any, calls: int = 2000) -> dict[str, Any]:
 
 
 def _timer_overhead() -> float:
-    from .harness import Contender, measure
+    from benchmarks.harness import Contender, measure
 
     m = measure([Contender("empty", "timer", lambda: None)], warmup=100, reps=3, calls=2000)
     return round(m[0].median_us, 3)
@@ -251,7 +251,7 @@ def targets(mode: str, releases: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def render(result: dict[str, Any]) -> str:
-    from .harness import format_table
+    from benchmarks.harness import format_table
 
     m = result["machine"]
     lines = [f"## {result['mode'].upper()} mode: {result['date']}", "",

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from . import polygraphy_setup
-from .harness import Contender
+from benchmarks import polygraphy_setup
+from benchmarks.harness import Contender
 
 __all__ = ["BENCH_NETWORK", "Scenario", "build_scenarios", "SCENARIO_TITLES"]
 
@@ -113,7 +113,7 @@ class CudaMemory:
     gpu = True
 
     def __init__(self) -> None:
-        from trt_exec._cuda import check, context_for, driver
+        from trt_exec.cuda.datapath import check, context_for, driver
 
         self.drv = driver()
         self.check = check

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from trt_exec.demo import SIM_RUNS
+from trt_exec.cli.demo import SIM_RUNS
 from trt_exec.testing import simulated_tensorrt
 
 # Every simulated release with the backends it can run: the same matrix the demo runs.
@@ -39,7 +39,7 @@ def _rehearsal(version: str) -> Any:
     asked for with TRT_EXEC_REHEARSE_TENSORRT=<simulated version>; never real TensorRT."""
     trt = simulated_tensorrt(version)
     try:
-        from trt_exec._cuda import context_for
+        from trt_exec.cuda.datapath import context_for
         from trt_exec.testing import enable_gpu
 
         context_for(0)

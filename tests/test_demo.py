@@ -8,7 +8,7 @@ import io
 import numpy as np
 
 import trt_exec.testing as testing
-from trt_exec import demo
+from trt_exec.cli import demo
 
 
 def test_demo_runs_every_release_and_backend():

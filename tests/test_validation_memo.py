@@ -69,7 +69,7 @@ def test_a_remembered_input_whose_data_moved_is_read_at_its_new_address(ex):
 
 
 def test_a_cai_dict_mutated_in_place_is_validated_again():
-    from trt_exec._arrays import frozen_cai
+    from trt_exec.arrays import frozen_cai
     from trt_exec.executor import _CAI, _read, _recall
 
     shape = [2, 4]

@@ -11,8 +11,8 @@ call that needs one raises a typed error saying what is missing.
 """
 
 from . import errors
-from ._cuda import AsyncResult, DeviceTensor
-from ._load import load
+from .cuda.datapath import AsyncResult, DeviceTensor
+from .loading import load
 from .discovery import FLAVORS, find_tensorrt
 from .errors import (
     BackendUnavailableError,
@@ -27,8 +27,8 @@ from .executor import Executor
 from .pool import Pool
 from .selection import BackendChoice, explain_backend, select_backend
 from .spec import ProfileShape, TensorSpec
-from .v2 import V2Executor
-from .v3 import V3Executor
+from .backends.v2 import V2Executor
+from .backends.v3 import V3Executor
 
 __version__ = "0.1.0"
 

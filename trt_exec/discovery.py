@@ -2,7 +2,7 @@
 
 Discovery order: ``tensorrt``, ``tensorrt_rtx``, ``tensorrt_lean``, ``tensorrt_dispatch``. The
 environment variable ``TRT_EXEC_TENSORRT`` (read when used, not at import) names one of them, or
-``sim:<version>`` for the simulated TensorRT of :mod:`trt_exec.testing`.
+``sim:<version>`` for the simulated TensorRT of :mod:`trt_exec.sim`.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _import_flavor(name: str) -> ModuleType:
 def _resolve_name(value: str) -> ModuleType:
     v = value.strip()
     if v.startswith("sim:"):
-        from .testing import SIMULATED_VERSIONS, simulated_tensorrt
+        from .sim import SIMULATED_VERSIONS, simulated_tensorrt
 
         version = v[4:]
         if version not in SIMULATED_VERSIONS:

@@ -1,7 +1,7 @@
 """The :class:`Executor` protocol and the machinery its backends share.
 
 An executor wraps one TensorRT engine and one execution context. Everything is keyed by tensor
-name; binding indices exist only inside :class:`~trt_exec.v2.V2Executor`. Metadata is read once,
+name; binding indices exist only inside :class:`~trt_exec.backends.v2.V2Executor`. Metadata is read once,
 when the executor opens, into frozen :class:`~trt_exec.spec.TensorSpec` objects; the per-call
 path only validates the caller's arrays, re-sets shapes when they changed, binds addresses that
 changed, enqueues and copies out.
@@ -28,8 +28,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from . import _trtlog
-from ._arrays import DeviceArray, as_array, check_array, from_cai_dict, frozen_cai
-from ._memory import DataPath
+from .arrays import DeviceArray, as_array, check_array, from_cai_dict, frozen_cai
+from .datapath import DataPath
 from .errors import (
     ArrayError,
     BindingError,
@@ -380,8 +380,8 @@ class BaseExecutor:
         executor's own. Everything - uploads of numpy inputs, the profile switch, the enqueue -
         is ordered on it, after the work the caller already put there, and after this executor's
         previous call when that ran on another stream (one execution context never runs on two
-        streams at once). Returns an :class:`~trt_exec._cuda.AsyncResult`: ``result.outputs``
-        holds a :class:`~trt_exec._cuda.DeviceTensor` per output in per-call device memory (or
+        streams at once). Returns an :class:`~trt_exec.cuda.datapath.AsyncResult`: ``result.outputs``
+        holds a :class:`~trt_exec.cuda.datapath.DeviceTensor` per output in per-call device memory (or
         the caller's device array from ``outputs``), and ``result.event`` is recorded after the
         work. Caller outputs must be device arrays here (a numpy output needs :meth:`infer`).
         In host mode (simulated TensorRT on the CPU) the work is done on return and outputs are
@@ -391,7 +391,7 @@ class BaseExecutor:
         provided = self._check_outputs(outputs, verify)
         handle: int | None = None
         if stream is not None:
-            from ._cuda import stream_handle
+            from .cuda.datapath import stream_handle
 
             handle = stream_handle(stream)
         with self._lock:
@@ -575,7 +575,7 @@ class BaseExecutor:
         :meth:`execute` are not captured; an enqueue on a stream the caller is already capturing
         goes into the caller's graph instead.
         """
-        from ._cuda import GraphCache
+        from .cuda.datapath import GraphCache
 
         GraphCache(max_graphs, lambda _: None)  # validates max_graphs before any CUDA check
         with self._lock:

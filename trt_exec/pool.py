@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ._load import load
+from .loading import load
 from .errors import ClosedError, ConfigurationError
 from .executor import BaseExecutor
 

@@ -216,10 +216,11 @@ def describe_overloads(ovs: list[list[Param]]) -> str:
 # Call recording. The simulator records attribute *reads* (mod._sim.accesses); this adds what
 # a read cannot show: the arguments of each call and the attribute *writes* (property setters).
 def is_library_module(name: str) -> bool:
-    """trt_exec's own code, not its test support (trt_exec.testing builds engines in tests)."""
-    return (name == "trt_exec" or name.startswith("trt_exec.")) and not (
-        name == "trt_exec.testing" or name.startswith("trt_exec.testing.")
-    )
+    """trt_exec's own code, not its test support (trt_exec.testing builds engines in tests, and
+    trt_exec.sim is the simulated TensorRT itself)."""
+    if not (name == "trt_exec" or name.startswith("trt_exec.")):
+        return False
+    return not any(name == p or name.startswith(p + ".") for p in ("trt_exec.testing", "trt_exec.sim"))
 
 
 class Call(NamedTuple):
@@ -238,7 +239,7 @@ class SetAttr(NamedTuple):
 
 
 def _simulated_classes(mod: Any) -> list[type]:
-    from trt_exec.testing.simtrt._types import DimsBase, EnumBase
+    from trt_exec.sim._types import DimsBase, EnumBase
 
     return [
         c

@@ -44,7 +44,7 @@ from fidelity_lib import (
 )
 
 import trt_exec
-from trt_exec._cli_inspect import bindings_layout, device_memory
+from trt_exec.cli.inspect import bindings_layout, device_memory
 from trt_exec.errors import EngineLoadError, ExecutionError
 from trt_exec.pool import Pool
 from trt_exec.testing import (

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import trt_exec
-from trt_exec import _cuda
-from trt_exec._memory import HostDataPath
+from trt_exec.cuda import datapath as _cuda
+from trt_exec.datapath import HostDataPath
 from trt_exec.errors import (
     ArrayError,
     BindingError,
@@ -91,7 +91,7 @@ class _GraphRecordingPath(HostDataPath):
 
 
 def test_graph_signature_changes_with_shape_profile_and_address(monkeypatch):
-    import trt_exec._load as load_mod
+    import trt_exec.loading as load_mod
 
     path = _GraphRecordingPath()
     monkeypatch.setattr(load_mod, "make_data_path", lambda trt, device, stream=None: path)
@@ -237,7 +237,7 @@ def test_no_gpu_is_a_typed_error_at_first_use():
     with pytest.raises(CudaUnavailableError, match="driver|GPU|cuda-python") as info:
         trt_exec.load(plan, tensorrt=trt)
     assert isinstance(info.value, RuntimeError)
-    from trt_exec.testing.gpu import enable_gpu
+    from trt_exec.sim.gpu import enable_gpu
 
     with pytest.raises(CudaUnavailableError):
         enable_gpu(simulated_tensorrt("10.16.1"))
@@ -268,14 +268,14 @@ def test_status_checker_names_the_call_and_status():
 def test_import_needs_no_gpu():
     import subprocess
 
-    code = "import trt_exec, trt_exec.testing.gpu, trt_exec._cuda; print('ok')"
+    code = "import trt_exec, trt_exec.sim.gpu, trt_exec.cuda.datapath; print('ok')"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
 
 
 # --- the simulator's kernels (source only) ---------------------------------------------------
 def test_kernel_source_broadcasts_and_converts():
-    from trt_exec.testing.gpu import _strides, kernel_source
+    from trt_exec.sim.gpu import _strides, kernel_source
 
     src = kernel_source("elementwise", "SUM", (np.dtype("float16"), np.dtype("float16")),
                         np.dtype("float16"), 2)
@@ -286,7 +286,7 @@ def test_kernel_source_broadcasts_and_converts():
     assert _strides((2, 3), (2, 3)) == [3, 1]
     cmp = kernel_source("elementwise", "LESS", (np.dtype("int32"),) * 2, np.dtype("bool"), 1)
     assert "(unsigned char)((x < y) != 0)" in cmp
-    from trt_exec.testing.simtrt.devices import DeviceError
+    from trt_exec.sim.devices import DeviceError
 
     with pytest.raises(DeviceError, match="no kernel for unary EXP on int32"):
         kernel_source("unary", "EXP", (np.dtype("int32"),), np.dtype("int32"), 1)

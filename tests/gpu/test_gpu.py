@@ -202,7 +202,7 @@ def test_refusals(ex):
 
     with pytest.raises(ArrayError, match="not CUDA device memory"):
         ex.infer({"x": HostCAI(), "y": x})
-    from trt_exec._arrays import DeviceArray
+    from trt_exec.arrays import DeviceArray
 
     other = DeviceArray(x.data_ptr(), (2, 4), np.dtype(np.float32), None, 1, x)
     with pytest.raises(ArrayError, match="on CUDA device 1.*device 0"):
@@ -212,7 +212,7 @@ def test_refusals(ex):
 
 def test_data_dependent_output_on_gpu(gpu):
     from trt_exec.testing import simulated_tensorrt
-    from trt_exec.testing.gpu import enable_gpu
+    from trt_exec.sim.gpu import enable_gpu
 
     trt = enable_gpu(simulated_tensorrt("10.16.1"))
     spec = NetworkSpec(
@@ -235,7 +235,7 @@ def test_memory_returns_after_1000_cycles(gpu):
     from cuda.bindings import runtime as cudart
 
     from trt_exec.testing import simulated_tensorrt
-    from trt_exec.testing.gpu import enable_gpu
+    from trt_exec.sim.gpu import enable_gpu
 
     trt = enable_gpu(simulated_tensorrt("10.16.1"))
     plan = build_engine(trt, DEMO_NETWORK)
@@ -269,7 +269,7 @@ def test_memory_returns_after_1000_cycles(gpu):
 @given(data=st.data())
 def test_hypothesis_random_networks_equal_numpy(gpu, data):
     from trt_exec.testing import simulated_tensorrt
-    from trt_exec.testing.gpu import enable_gpu
+    from trt_exec.sim.gpu import enable_gpu
     from trt_exec.testing.strategies import input_arrays, networks, shapes_in_profile
 
     spec = data.draw(networks(max_inputs=3, max_outputs=3, max_profiles=2), label="network")

@@ -30,10 +30,10 @@ from relhelpers import (
 
 import trt_exec
 from trt_exec import errors as E
-from trt_exec._memory import HostDataPath
+from trt_exec.datapath import HostDataPath
 from trt_exec.pool import Pool
 from trt_exec.testing import DEMO_NETWORK, build_engine
-from trt_exec.v3 import V3Executor
+from trt_exec.backends.v3 import V3Executor
 
 
 @dataclass(frozen=True)

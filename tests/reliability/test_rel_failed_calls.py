@@ -24,8 +24,8 @@ from relhelpers import (
 
 import trt_exec
 from trt_exec import errors as E
-from trt_exec.testing.simtrt import DeviceError, HostDevice
-from trt_exec.testing.simtrt.devices import host_array
+from trt_exec.sim import DeviceError, HostDevice
+from trt_exec.sim.devices import host_array
 
 
 @pytest.fixture(params=TARGETS, ids=TARGET_IDS)

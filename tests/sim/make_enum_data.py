@@ -1,4 +1,4 @@
-"""Regenerate trt_exec/testing/simtrt/_enum_data.py from the committed API manifests.
+"""Regenerate trt_exec/sim/_enum_data.py from the committed API manifests.
 
 Run from the repository root: ``python tests/sim/make_enum_data.py``. ``test_manifests.py`` fails
 when the generated file and the manifests disagree.
@@ -12,7 +12,7 @@ import pprint
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "tests" / "data" / "manifests"
-TARGET = ROOT / "trt_exec" / "testing" / "simtrt" / "_enum_data.py"
+TARGET = ROOT / "trt_exec" / "sim" / "_enum_data.py"
 LABELS = {
     "tensorrt-8.6.1": "8.6.1",
     "tensorrt-10.0.1": "10.0.1",

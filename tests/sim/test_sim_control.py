@@ -12,7 +12,7 @@ import pytest
 from simhelpers import Harness
 
 from trt_exec.testing import NullDevice, simulated_tensorrt
-from trt_exec.testing.simtrt import DeviceError
+from trt_exec.sim import DeviceError
 
 
 def _ready(h: Harness, batch: int = 2) -> tuple[Any, list[np.ndarray]]:

@@ -12,8 +12,8 @@ import pytest
 from make_enum_data import LABELS, MANIFESTS, extract
 
 from trt_exec.testing import simulated_tensorrt
-from trt_exec.testing.simtrt import _api
-from trt_exec.testing.simtrt._enum_data import DATA
+from trt_exec.sim import _api
+from trt_exec.sim._enum_data import DATA
 
 pytestmark = pytest.mark.skipif(not MANIFESTS.is_dir(), reason="no API manifests committed")
 

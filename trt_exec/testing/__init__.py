@@ -1,7 +1,7 @@
 """Test support: a simulated TensorRT, tiny test networks and (in ``.strategies``) Hypothesis
 strategies. ``trt_exec.testing.strategies`` is the only module here that imports hypothesis."""
 
-from .gpu import enable_gpu
+from ..sim.gpu import enable_gpu
 from .network import (
     DEMO_NETWORK,
     EngineBuildError,
@@ -12,7 +12,7 @@ from .network import (
     build_engine,
     reference,
 )
-from .simtrt import SIMULATED_VERSIONS, HostDevice, NullDevice, SimControl, simulated_tensorrt
+from ..sim import SIMULATED_VERSIONS, HostDevice, NullDevice, SimControl, simulated_tensorrt
 
 __all__ = [
     "DEMO_NETWORK",

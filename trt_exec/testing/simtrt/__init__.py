@@ -1,20 +1,17 @@
-"""A simulated TensorRT: the same Python API as each supported release, computed with numpy.
+"""Moved: the simulated TensorRT now lives in :mod:`trt_exec.sim`.
 
-``simulated_tensorrt(version)`` returns a fresh module object that behaves like ``import tensorrt``
-(or ``import tensorrt_rtx``) of that release. See :class:`SimControl` for the ``mod._sim`` control
-object and :mod:`.devices` for the device plug-in contract.
+This alias keeps ``import trt_exec.testing.simtrt`` (and its submodules) working; new code imports
+``trt_exec.sim`` (or the re-exports in ``trt_exec.testing``).
 """
 
-from ._factory import SIMULATED_VERSIONS, SimControl, SimulatedTensorRTModule, simulated_tensorrt
-from .devices import Device, DeviceError, HostDevice, NullDevice
+import sys as _sys
+import warnings as _warnings
 
-__all__ = [
-    "SIMULATED_VERSIONS",
-    "Device",
-    "DeviceError",
-    "HostDevice",
-    "NullDevice",
-    "SimControl",
-    "SimulatedTensorRTModule",
-    "simulated_tensorrt",
-]
+from ... import sim as _sim
+
+_warnings.warn(
+    "trt_exec.testing.simtrt moved to trt_exec.sim; import trt_exec.sim instead",
+    DeprecationWarning,
+    stacklevel=2,
+)
+_sys.modules[__name__] = _sim

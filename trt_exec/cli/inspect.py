@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .executor import BaseExecutor
+from ..executor import BaseExecutor
 
 __all__ = [
     "INSPECT_SCHEMA",
@@ -30,7 +30,7 @@ __all__ = [
 TENSORRT_SCHEMA: dict[str, Any] = {
     "module": str,  # "tensorrt", "tensorrt_rtx", ...
     "version": str,  # the module's __version__
-    "simulated": bool,  # True for trt_exec.testing's simulated TensorRT
+    "simulated": bool,  # True for trt_exec.sim's simulated TensorRT
     "selected_by": str,  # "argument" (--tensorrt), "environment" (TRT_EXEC_TENSORRT), "discovery"
 }
 BACKEND_SCHEMA: dict[str, Any] = {
@@ -86,7 +86,7 @@ def format_bytes(n: int | None) -> str:
 
 
 def tensorrt_info(trt: Any, selected_by: str) -> dict[str, Any]:
-    from .discovery import is_simulated, module_flavor, module_version
+    from ..discovery import is_simulated, module_flavor, module_version
 
     return {
         "module": module_flavor(trt),
@@ -194,7 +194,7 @@ def describe_tensorrt(info: dict[str, Any]) -> str:
         "environment": "TRT_EXEC_TENSORRT",
         "discovery": "first importable module",
     }.get(info["selected_by"], info["selected_by"])
-    sim = "  SIMULATED (trt_exec.testing, runs on the CPU)" if info["simulated"] else ""
+    sim = "  SIMULATED (trt_exec.sim, runs on the CPU)" if info["simulated"] else ""
     return f"{info['module']} {info['version']}{sim}  [chosen by {by}]"
 
 

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from ._arrays import DeviceArray
-from .errors import ArrayError, ConfigurationError, CudaUnavailableError, ExecutionError
+from ..arrays import DeviceArray
+from ..errors import ArrayError, ConfigurationError, CudaUnavailableError, ExecutionError
 
 __all__ = [
     "AsyncResult",

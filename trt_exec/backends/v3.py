@@ -13,10 +13,10 @@ import weakref
 from types import ModuleType
 from typing import Any
 
-from ._dtypes import to_numpy
-from ._memory import DataPath
-from .executor import BaseExecutor, spec_location
-from .spec import ProfileShape, Shape, TensorSpec, dims, profile_shape
+from .._dtypes import to_numpy
+from ..datapath import DataPath
+from ..executor import BaseExecutor, spec_location
+from ..spec import ProfileShape, Shape, TensorSpec, dims, profile_shape
 
 __all__ = ["V3Executor"]
 

@@ -1,10 +1,10 @@
 """The simulated TensorRT's GPU mode: engines run as real device work on the given stream.
 
 >>> from trt_exec.testing import simulated_tensorrt
->>> from trt_exec.testing.gpu import enable_gpu
+>>> from trt_exec.sim.gpu import enable_gpu
 >>> trt = enable_gpu(simulated_tensorrt("10.16.1"))      # doctest: +SKIP
 
-:class:`GpuDevice` is a device plug-in (see :mod:`trt_exec.testing.simtrt.devices`): every
+:class:`GpuDevice` is a device plug-in (see :mod:`trt_exec.sim.devices`): every
 address is a CUDA device pointer, and ``run`` enqueues the network on ``stream`` without waiting
 - elementwise, unary and cast layers as kernels compiled once with NVRTC (through cuda-python),
 identity as ``cuMemcpyDtoDAsync``, intermediates in stream-ordered memory
@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import TrtExecError
-from .simtrt._plan import NP_DTYPES, Plan
-from .simtrt.devices import Allocate, DeviceError, IOBinding
+from ._plan import NP_DTYPES, Plan
+from .devices import Allocate, DeviceError, IOBinding
 
 __all__ = ["GpuDevice", "enable_gpu", "kernel_source"]
 
@@ -188,7 +188,7 @@ class GpuDevice:
 
     # -- compilation --------------------------------------------------------------------------
     def _arch(self) -> str:
-        from .._cuda import check, driver
+        from ..cuda.datapath import check, driver
 
         drv = driver()
         dev = check("cuDeviceGet", drv.cuDeviceGet(self.device))
@@ -215,7 +215,7 @@ class GpuDevice:
         return fn
 
     def _compile(self, source: str) -> Any:
-        from .._cuda import check, driver
+        from ..cuda.datapath import check, driver
 
         try:
             from cuda.bindings import nvrtc
@@ -255,7 +255,7 @@ class GpuDevice:
 
     # -- the plug-in ------------------------------------------------------------------------
     def run(self, plan: Plan, io: Mapping[str, IOBinding], stream: int, allocate: Allocate) -> None:
-        from .._cuda import check, context_for, driver
+        from ..cuda.datapath import check, context_for, driver
 
         try:
             drv = driver()
@@ -272,7 +272,7 @@ class GpuDevice:
     def _run_on_device(
         self, drv: Any, plan: Plan, io: Mapping[str, IOBinding], stream: int
     ) -> None:
-        from .._cuda import check
+        from ..cuda.datapath import check
 
         values: dict[str, IOBinding] = {t.name: io[t.name] for t in plan.inputs}
         outputs = {t.name for t in plan.outputs}
@@ -314,8 +314,8 @@ class GpuDevice:
         out: IOBinding,
         stream: int,
     ) -> None:
-        from .._cuda import check
-        from .simtrt._plan import EW_NAMES, UN_NAMES
+        from ..cuda.datapath import check
+        from ._plan import EW_NAMES, UN_NAMES
 
         ptr, shape, dtype = out
         n = math.prod(shape)
@@ -356,7 +356,7 @@ class GpuDevice:
     ) -> None:
         # The size of a data-dependent output is known only from the values: wait for the
         # inputs, compute on the host, then allocate and upload (TensorRT synchronizes too).
-        from .._cuda import check, driver
+        from ..cuda.datapath import check, driver
 
         drv = driver()
         self.host_fallbacks += 1
@@ -386,7 +386,7 @@ def enable_gpu(trt: Any, device: int = 0) -> Any:
     :func:`trt_exec.load` gives executors the CUDA data path. Raises
     :class:`~trt_exec.errors.CudaUnavailableError` now if there is no usable GPU.
     """
-    from .._cuda import check_device, context_for
+    from ..cuda.datapath import check_device, context_for
 
     sim = getattr(trt, "_sim", None)
     if sim is None:

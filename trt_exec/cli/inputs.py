@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import BindingError, ConfigurationError
-from .spec import Shape, TensorSpec
+from ..errors import BindingError, ConfigurationError
+from ..spec import Shape, TensorSpec
 
 __all__ = ["InputSpec", "parse_input", "parse_shape", "resolve_inputs", "GENERATORS"]
 
@@ -122,7 +122,7 @@ def _default_shape(spec: TensorSpec, profile: int) -> Shape:
 def _profile_for(inputs: Mapping[str, TensorSpec], given: Mapping[str, np.ndarray]) -> int:
     """The profile that fits the arrays given so far (0 when none is given or none fits: the
     executor then reports the shapes that do not fit)."""
-    from .spec import choose_profile
+    from ..spec import choose_profile
 
     if not given:
         return 0

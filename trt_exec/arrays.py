@@ -84,7 +84,7 @@ def as_array(name: str, obj: Any, role: str = "input") -> np.ndarray | DeviceArr
         if int(dev_type) in (_DL_CPU, _DL_CUDA_HOST):
             return np.from_dlpack(obj)
         if int(dev_type) in (_DL_CUDA, _DL_CUDA_MANAGED):
-            from ._cuda import dlpack_device_array  # needs cuda-python
+            from .cuda.datapath import dlpack_device_array  # needs cuda-python
 
             return dlpack_device_array(obj, int(dev_id))
         raise ArrayError(

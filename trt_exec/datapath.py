@@ -1,7 +1,7 @@
 """Data paths: how an executor turns caller arrays into addresses TensorRT reads and writes.
 
 An executor owns exactly one data path. :class:`HostDataPath` serves the simulated TensorRT in
-host mode, where "device" addresses are host pointers; the CUDA data path (:mod:`trt_exec._cuda`)
+host mode, where "device" addresses are host pointers; the CUDA data path (:mod:`trt_exec.cuda.datapath`)
 serves real TensorRT and the simulator's GPU mode. Buffers the data path allocates are owned by
 it and released by :meth:`DataPath.close`; arrays the caller passes are borrowed.
 """
@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ._arrays import DeviceArray
+from .arrays import DeviceArray
 from .errors import ArrayError
 
 __all__ = ["DataPath", "HostDataPath"]
@@ -152,7 +152,7 @@ class HostDataPath:
         # Imported at first use, not per call (an import statement costs ~1 µs even when the
         # module is loaded); _cuda is pure at import, it only loads cuda-python when used.
         if _ResultBuilder is None:
-            from ._cuda import ResultBuilder
+            from .cuda.datapath import ResultBuilder
 
             _ResultBuilder = ResultBuilder
         return _ResultBuilder(None, None)

@@ -45,7 +45,7 @@ _SIM_ENV = "TRT_EXEC_TENSORRT"
 
 
 def _leaf_schemas() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    from ._cli_inspect import BACKEND_SCHEMA, ENGINE_SCHEMA, TENSORRT_SCHEMA
+    from .inspect import BACKEND_SCHEMA, ENGINE_SCHEMA, TENSORRT_SCHEMA
 
     return ENGINE_SCHEMA, TENSORRT_SCHEMA, BACKEND_SCHEMA
 
@@ -141,7 +141,7 @@ def _simulator_note(argv: Sequence[str]) -> str:
     value, origin = _requested_tensorrt(argv)
     if value and value.strip().startswith("sim:"):
         return (
-            f"NOTE: {origin}={value!r} selects the SIMULATED TensorRT (trt_exec.testing, numpy on "
+            f"NOTE: {origin}={value!r} selects the SIMULATED TensorRT (trt_exec.sim, numpy on "
             "the CPU). Results and latencies are not those of real TensorRT; unset it to use the "
             "installed TensorRT."
         )
@@ -150,7 +150,7 @@ def _simulator_note(argv: Sequence[str]) -> str:
 
 def _sim_versions() -> str:
     try:
-        from .testing import SIMULATED_VERSIONS
+        from ..sim import SIMULATED_VERSIONS
 
         return ", ".join(SIMULATED_VERSIONS)
     except Exception:  # pragma: no cover - the testing package is part of trt_exec
@@ -259,7 +259,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from . import __version__
+    from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"trt-exec {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -415,9 +415,9 @@ class _Opened:
     """An executor opened from the command line, with what was chosen and why."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        from ._cli_inspect import tensorrt_info
-        from ._load import load, read_engine_bytes
-        from .discovery import ENV_TENSORRT, find_tensorrt
+        from .inspect import tensorrt_info
+        from ..loading import load, read_engine_bytes
+        from ..discovery import ENV_TENSORRT, find_tensorrt
 
         if args.tensorrt:
             selected_by = "argument"
@@ -436,7 +436,7 @@ class _Opened:
         self.backend = {"name": self.ex.backend, "source": choice.source, "reason": choice.reason}
 
     def header(self) -> list[str]:
-        from ._cli_inspect import describe_backend, describe_tensorrt
+        from .inspect import describe_backend, describe_tensorrt
 
         return [
             f"engine     {self.path}",
@@ -455,8 +455,8 @@ class _Opened:
 def _prepare_inputs(
     opened: _Opened, args: argparse.Namespace
 ) -> tuple[dict[str, np.ndarray], dict[str, str], int]:
-    from ._cli_inputs import parse_input, resolve_inputs
-    from .spec import check_shape, choose_profile
+    from .inputs import parse_input, resolve_inputs
+    from ..spec import check_shape, choose_profile
 
     specs = [parse_input(text) for text in args.input]
     ex = opened.ex
@@ -475,14 +475,14 @@ def _inputs_info(arrays: dict[str, np.ndarray], sources: dict[str, str]) -> dict
 
 
 def _inputs_lines(info: dict[str, Any]) -> list[str]:
-    from ._cli_inspect import _table
+    from .inspect import _table
 
     rows = [[name, d["dtype"], str(d["shape"]), d["source"]] for name, d in info.items()]
     return _table(rows)
 
 
 def _write_npz(path: str, arrays: dict[str, np.ndarray], option: str) -> str:
-    from .errors import ConfigurationError
+    from ..errors import ConfigurationError
 
     target = path if path.endswith(".npz") else path + ".npz"  # numpy appends it anyway
     try:
@@ -501,7 +501,7 @@ def _print_json(obj: Any, out: TextIO) -> None:
 
 # --- commands --------------------------------------------------------------------------------
 def cmd_inspect(args: argparse.Namespace, out: TextIO) -> int:
-    from ._cli_inspect import engine_report, render_inspect
+    from .inspect import engine_report, render_inspect
 
     opened = _Opened(args)
     with opened.ex:
@@ -549,8 +549,8 @@ def _compare_one(got: np.ndarray, ref: np.ndarray, rtol: float, atol: float) -> 
 
 
 def _load_reference(path: str) -> dict[str, np.ndarray]:
-    from ._cli_inputs import load_array_file
-    from .errors import ConfigurationError
+    from .inputs import load_array_file
+    from ..errors import ConfigurationError
 
     loaded = load_array_file(path, f"--compare {path!r}")
     if not isinstance(loaded, dict):
@@ -561,7 +561,7 @@ def _load_reference(path: str) -> dict[str, np.ndarray]:
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
-    from .errors import BindingError
+    from ..errors import BindingError
 
     reference = _load_reference(args.compare) if args.compare else None
     opened = _Opened(args)
@@ -629,7 +629,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     lines.append("inputs")
     lines += _inputs_lines(inputs)
     lines.append("outputs")
-    from ._cli_inspect import _table
+    from .inspect import _table
 
     rows = []
     for name, info in result["outputs"].items():
@@ -680,8 +680,8 @@ def _want_progress(args: argparse.Namespace) -> bool:
 
 
 def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
-    from . import _bench
-    from .errors import ConfigurationError
+    from . import bench as _bench
+    from ..errors import ConfigurationError
 
     if args.plot:
         try:
@@ -782,7 +782,7 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
-    from ._doctor import gather, render_doctor
+    from .doctor import gather, render_doctor
 
     facts = gather(args.tensorrt, args.backend)
     if args.json:
@@ -801,10 +801,10 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _save_demo_engine(path: str, tensorrt: str | None, out: TextIO) -> int:
-    from ._cli_inspect import format_bytes
-    from .discovery import find_tensorrt, is_simulated, module_flavor, module_version
-    from .errors import ConfigurationError, ExecutionError
-    from .testing import DEMO_NETWORK, EngineBuildError, build_engine
+    from .inspect import format_bytes
+    from ..discovery import find_tensorrt, is_simulated, module_flavor, module_version
+    from ..errors import ConfigurationError, ExecutionError
+    from ..testing import DEMO_NETWORK, EngineBuildError, build_engine
 
     trt = find_tensorrt(tensorrt)
     label = f"{module_flavor(trt)} {module_version(trt)}"
@@ -837,7 +837,7 @@ def _error(message: str, err: TextIO) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (see :data:`EXIT_CODES`)."""
-    from .errors import TrtExecError
+    from ..errors import TrtExecError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(argv).parse_args(argv)  # exits 2 on a usage error

@@ -13,9 +13,9 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ._load import load
-from .discovery import is_simulated, module_flavor, module_version
-from .executor import BaseExecutor
+from ..loading import load
+from ..discovery import is_simulated, module_flavor, module_version
+from ..executor import BaseExecutor
 
 # (simulated release, backends to run)
 SIM_RUNS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -61,7 +61,7 @@ def _cases(spec: Any) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
 
 
 def _run_one(trt: Any, backend: str, out: TextIO, show_table: bool) -> bool:
-    from .testing import DEMO_NETWORK, build_engine, reference
+    from ..testing import DEMO_NETWORK, build_engine, reference
 
     label = f"{module_flavor(trt)} {module_version(trt)}"
     label += " (SIMULATED)" if is_simulated(trt) else " (real)"
@@ -87,7 +87,7 @@ def _run_one(trt: Any, backend: str, out: TextIO, show_table: bool) -> bool:
 
 def run_demo(out: TextIO = sys.stdout) -> int:
     """Run the demo; return 0 when every output matched numpy, else 1."""
-    from .testing import simulated_tensorrt
+    from ..testing import simulated_tensorrt
 
     ok = True
     first = True
@@ -109,7 +109,7 @@ def run_demo(out: TextIO = sys.stdout) -> int:
 
 def _real_tensorrt() -> Any:
     """The real TensorRT module when it imports and a CUDA device is present, else None."""
-    from .discovery import FLAVORS, _import_flavor
+    from ..discovery import FLAVORS, _import_flavor
 
     try:
         from cuda.bindings import runtime as cudart

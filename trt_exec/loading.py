@@ -8,13 +8,13 @@ from types import ModuleType
 from typing import Any
 
 from . import _trtlog
-from ._memory import DataPath, HostDataPath
+from .datapath import DataPath, HostDataPath
 from .discovery import find_tensorrt, is_simulated, module_flavor, module_version
 from .errors import CudaUnavailableError, EngineLoadError, EngineNotFoundError
 from .executor import BaseExecutor
 from .selection import BackendChoice, explain_backend
-from .v2 import V2Executor
-from .v3 import V3Executor
+from .backends.v2 import V2Executor
+from .backends.v3 import V3Executor
 
 __all__ = ["load", "read_engine_bytes", "make_data_path"]
 
@@ -56,7 +56,7 @@ def read_engine_bytes(engine: str | os.PathLike[str] | bytes | bytearray | memor
 def make_data_path(trt: ModuleType, device: int | None, stream: Any = None) -> DataPath:
     """Host memory for the simulator's CPU mode, CUDA memory otherwise.
 
-    The CUDA data path (:class:`trt_exec._cuda.CudaDataPath`) is bound to ``device`` (default 0)
+    The CUDA data path (:class:`trt_exec.cuda.datapath.CudaDataPath`) is bound to ``device`` (default 0)
     and owns a stream unless ``stream`` (borrowed) is given. It raises CudaUnavailableError,
     saying what is missing, when cuda-python, the driver or the GPU is.
     """
@@ -64,7 +64,7 @@ def make_data_path(trt: ModuleType, device: int | None, stream: Any = None) -> D
     if sim is not None and not getattr(sim, "gpu", False):
         return HostDataPath()
     try:
-        from ._cuda import CudaDataPath
+        from .cuda.datapath import CudaDataPath
     except ImportError as exc:
         raise CudaUnavailableError(
             f"running a real TensorRT engine needs cuda-python ({exc}); "

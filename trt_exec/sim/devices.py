@@ -5,7 +5,7 @@ profile), then hands the work to ``mod._sim.device``. A device is any object wit
 
     run(plan, io, stream, allocate) -> None
 
-- ``plan``: the engine's :class:`~trt_exec.testing.simtrt._plan.Plan`. ``plan.evaluate(arrays)``
+- ``plan``: the engine's :class:`~trt_exec.sim._plan.Plan`. ``plan.evaluate(arrays)``
   computes every output with numpy; ``plan.data_dependent`` names the outputs whose shape is only
   known after running.
 - ``io``: ``{tensor_name: (address, shape, numpy_dtype)}`` for every IO tensor. Input and

@@ -99,11 +99,11 @@ class SimControl:
 
 
 # Accesses made by the simulator itself are not recorded.
-_OWN = "trt_exec.testing.simtrt."
+_OWN = "trt_exec.sim."
 
 
 # Accesses made by the simulator itself are not recorded.
-_OWN = "trt_exec.testing.simtrt."
+_OWN = "trt_exec.sim."
 
 
 class _SimMeta(type):
@@ -287,7 +287,7 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
             (SimulatedTensorRTModule,),
             {"__getattribute__": mod_getattribute},
         )
-    mod: Any = mod_cls(modname, f"Simulated {modname} {rel.version} (trt_exec.testing)")
+    mod: Any = mod_cls(modname, f"Simulated {modname} {rel.version} (trt_exec.sim)")
     mod.__version__ = rel.version
     mod.__trt_exec_simulated__ = True
     mod._sim = ctl

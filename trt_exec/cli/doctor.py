@@ -123,7 +123,7 @@ def _gather_cuda() -> dict[str, Any]:
 
 
 def _gather_flavors() -> list[dict[str, Any]]:
-    from .discovery import FLAVORS
+    from ..discovery import FLAVORS
 
     try:
         dists = md.packages_distributions()
@@ -150,9 +150,9 @@ def _gather_flavors() -> list[dict[str, Any]]:
 
 
 def _gather_selected(tensorrt: str | None, backend: str | None) -> dict[str, Any]:
-    from .discovery import ENV_TENSORRT, find_tensorrt, is_simulated, module_flavor, module_version
-    from .errors import TrtExecError
-    from .selection import explain_backend
+    from ..discovery import ENV_TENSORRT, find_tensorrt, is_simulated, module_flavor, module_version
+    from ..errors import TrtExecError
+    from ..selection import explain_backend
 
     out: dict[str, Any] = {
         "module": None,

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._dtypes import to_numpy
-from .errors import EngineLoadError
-from .executor import BaseExecutor, spec_location
-from .spec import ProfileShape, Shape, TensorSpec, dims, profile_shape
+from .._dtypes import to_numpy
+from ..errors import EngineLoadError
+from ..executor import BaseExecutor, spec_location
+from ..spec import ProfileShape, Shape, TensorSpec, dims, profile_shape
 
 __all__ = ["V2Executor", "strip_profile_suffix"]
 
