@@ -113,7 +113,7 @@ class CudaMemory:
     gpu = True
 
     def __init__(self) -> None:
-        from trt_exec.cuda.datapath import check, context_for, driver
+        from trt_exec.cuda.driver import check, context_for, driver
 
         self.drv = driver()
         self.check = check

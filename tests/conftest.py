@@ -39,7 +39,7 @@ def _rehearsal(version: str) -> Any:
     asked for with TRT_EXEC_REHEARSE_TENSORRT=<simulated version>; never real TensorRT."""
     trt = simulated_tensorrt(version)
     try:
-        from trt_exec.cuda.datapath import context_for
+        from trt_exec.cuda.driver import context_for
         from trt_exec.testing import enable_gpu
 
         context_for(0)

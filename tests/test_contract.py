@@ -82,7 +82,7 @@ def test_profile_chosen_from_shapes(ex):
         arrays = _inputs(DEMO_NETWORK, k, 2)
         got = ex.infer(arrays)
         np.testing.assert_allclose(got["sum"], reference(DEMO_NETWORK, arrays)["sum"])
-        assert ex._active == k
+        assert ex.active_profile == k
 
 
 def test_set_profile_pins_and_validates(ex):

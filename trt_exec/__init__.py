@@ -11,8 +11,8 @@ call that needs one raises a typed error saying what is missing.
 """
 
 from . import errors
-from .cuda.datapath import AsyncResult, DeviceTensor
-from .loading import load
+from .backends.v2 import V2Executor
+from .backends.v3 import V3Executor
 from .discovery import FLAVORS, find_tensorrt
 from .errors import (
     BackendUnavailableError,
@@ -24,11 +24,11 @@ from .errors import (
     TrtExecError,
 )
 from .executor import Executor
+from .loading import load
 from .pool import Pool
+from .results import AsyncResult, DeviceTensor
 from .selection import BackendChoice, explain_backend, select_backend
 from .spec import ProfileShape, TensorSpec
-from .backends.v2 import V2Executor
-from .backends.v3 import V3Executor
 
 __version__ = "0.1.0"
 

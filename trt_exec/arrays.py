@@ -8,13 +8,22 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ArrayError, DTypeError
+from .errors import ArrayError, CudaUnavailableError, DTypeError
 from .spec import TensorSpec
 
-__all__ = ["DeviceArray", "as_array", "check_array", "from_cai_dict", "frozen_cai"]
+__all__ = [
+    "DeviceArray",
+    "as_array",
+    "check_array",
+    "dlpack_device_array",
+    "from_cai_dict",
+    "frozen_cai",
+]
 
 # DLPack device types (dlpack.h): kDLCPU=1, kDLCUDA=2, kDLCUDAHost=3, kDLCUDAManaged=13.
 _DL_CPU, _DL_CUDA, _DL_CUDA_HOST, _DL_CUDA_MANAGED = 1, 2, 3, 13
+# The DLPack stream value for CUDA's legacy default stream (the DLPack spec, __dlpack__).
+_DL_STREAM_LEGACY = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +93,6 @@ def as_array(name: str, obj: Any, role: str = "input") -> np.ndarray | DeviceArr
         if int(dev_type) in (_DL_CPU, _DL_CUDA_HOST):
             return np.from_dlpack(obj)
         if int(dev_type) in (_DL_CUDA, _DL_CUDA_MANAGED):
-            from .cuda.datapath import dlpack_device_array  # needs cuda-python
-
             return dlpack_device_array(obj, int(dev_id))
         raise ArrayError(
             f"{role} {name!r}: DLPack device type {int(dev_type)} is neither CPU nor CUDA; pass a "
@@ -117,3 +124,34 @@ def check_array(spec: TensorSpec, arr: np.ndarray | DeviceArray) -> None:
             f"{tuple(arr.strides) if arr.strides is not None else None!r}); pass a contiguous "
             "copy, e.g. numpy.ascontiguousarray(x) or x.contiguous()"
         )
+
+
+def dlpack_device_array(obj: Any, device_id: int) -> DeviceArray:
+    """A borrowed :class:`DeviceArray` over a CUDA DLPack tensor, via cuda.core's view.
+
+    The producer is asked to make the data ready on the legacy default stream (DLPack stream 1),
+    which the executor's own (blocking) stream orders after.
+    """
+    try:
+        from cuda.core.utils import StridedMemoryView
+    except ImportError as exc:
+        raise CudaUnavailableError(
+            f"reading a CUDA DLPack array needs cuda-python's cuda.core ({exc}); install it with `pip install cuda-python`"
+        ) from None
+    # cuda.core >= 0.5 has from_dlpack and deprecates construction from the object itself.
+    make = getattr(StridedMemoryView, "from_dlpack", StridedMemoryView)
+    try:
+        view = make(obj, stream_ptr=_DL_STREAM_LEGACY)
+    except (TypeError, BufferError):
+        view = make(obj, stream_ptr=-1)  # producers that take no stream
+    dtype = np.dtype(view.dtype)
+    strides = view.strides  # in elements; None when C-contiguous
+    return DeviceArray(
+        ptr=int(view.ptr),
+        shape=tuple(int(d) for d in view.shape),
+        dtype=dtype,
+        strides=None if strides is None else tuple(int(s) * dtype.itemsize for s in strides),
+        device=int(view.device_id) if view.device_id is not None else device_id,
+        owner=view,
+        readonly=bool(view.readonly),
+    )

@@ -1,25 +1,29 @@
 """Data paths: how an executor turns caller arrays into addresses TensorRT reads and writes.
 
-An executor owns exactly one data path. :class:`HostDataPath` serves the simulated TensorRT in
-host mode, where "device" addresses are host pointers; the CUDA data path (:mod:`trt_exec.cuda.datapath`)
-serves real TensorRT and the simulator's GPU mode. Buffers the data path allocates are owned by
-it and released by :meth:`DataPath.close`; arrays the caller passes are borrowed.
+An executor owns exactly one data path, made by :func:`make_data_path`. :class:`HostDataPath`
+serves the simulated TensorRT in host mode, where "device" addresses are host pointers; the CUDA
+data path (:class:`trt_exec.cuda.datapath.CudaDataPath`) serves real TensorRT and the simulator's
+GPU mode. Buffers a data path allocates are owned by it and released by :meth:`DataPath.close`;
+arrays the caller passes are borrowed.
 """
 
 from __future__ import annotations
 
 import ctypes
 import math
+from collections.abc import Callable, Hashable
+from types import ModuleType
 from typing import Any, Protocol
 
 import numpy as np
 
 from .arrays import DeviceArray
-from .errors import ArrayError
+from .discovery import is_simulated
+from .errors import ArrayError, CudaUnavailableError
+from .results import ResultBuilder
 
-__all__ = ["DataPath", "HostDataPath"]
+__all__ = ["DataPath", "HostDataPath", "make_data_path"]
 
-_ResultBuilder: Any = None
 _from_buffer = ctypes.c_char.from_buffer
 _addressof = ctypes.addressof
 
@@ -40,12 +44,12 @@ class DataPath(Protocol):
 
     One call goes: :meth:`begin` on the call's stream; :meth:`input_address` per input, then
     :meth:`inputs_ready`; an address per output (:meth:`output_address` for owned buffers,
-    :meth:`output_array_address` for caller arrays, :meth:`allocate` from an IOutputAllocator);
-    the enqueue; :meth:`download` per host-bound output; :meth:`finish`; and, for synchronous
-    calls, :meth:`synchronize` then :meth:`fetch` / :meth:`fetch_into`.
+    :meth:`output_array_address` for caller arrays, :meth:`async_output` for an infer_async
+    result, :meth:`allocate` from an IOutputAllocator); the enqueue (:meth:`launch` when CUDA
+    graphs are on and :meth:`can_capture`); :meth:`download` per host-bound output;
+    :meth:`finish`; and, for synchronous calls, :meth:`synchronize` then :meth:`fetch` /
+    :meth:`fetch_into`.
     """
-
-    kind: str  # "host" or "cuda"
 
     @property
     def stream(self) -> int:
@@ -57,29 +61,99 @@ class DataPath(Protocol):
         """The CUDA ordinal; None in host mode."""
         ...
 
-    def begin(self, stream: int) -> None: ...
+    def begin(self, stream: int) -> None:
+        """Start a call on ``stream`` (ordered after this data path's previous call)."""
 
-    def input_address(self, name: str, array: np.ndarray | DeviceArray, stream: int) -> int: ...
+    def input_address(self, name: str, array: np.ndarray | DeviceArray, stream: int) -> int:
+        """The address TensorRT reads input ``name`` from (staged or in place)."""
+        ...
 
-    def inputs_ready(self, stream: int, synchronous: bool = False) -> None: ...
+    def inputs_ready(self, stream: int, synchronous: bool = False) -> None:
+        """Every input is enqueued; ``synchronous``: the caller synchronizes before its next
+        call."""
 
-    def output_address(self, name: str, nbytes: int) -> int: ...
+    def output_address(self, name: str, nbytes: int) -> int:
+        """An owned buffer of at least ``nbytes`` for output ``name``, reused across calls."""
+        ...
 
-    def output_array_address(self, name: str, array: np.ndarray | DeviceArray) -> int | None: ...
+    def output_array_address(self, name: str, array: np.ndarray | DeviceArray) -> int | None:
+        """The address of a caller's output array, or None when it must go through an owned
+        buffer (and :meth:`download` / :meth:`fetch_into`)."""
+        ...
 
-    def allocate(self, name: str, nbytes: int) -> int: ...
+    def allocate(self, name: str, nbytes: int) -> int:
+        """An owned buffer for a data-dependent output (an IOutputAllocator's request)."""
+        ...
 
-    def download(self, name: str, nbytes: int, stream: int) -> None: ...
+    def result_builder(self) -> ResultBuilder:
+        """A collector for one infer_async call's outputs."""
+        ...
 
-    def fetch(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray: ...
+    def async_output(
+        self,
+        builder: ResultBuilder,
+        name: str,
+        shape: tuple[int, ...],
+        dtype: np.dtype,
+        stream: int,
+    ) -> tuple[int, Any]:
+        """A per-call output for infer_async: its address and the value the result holds."""
+        ...
 
-    def fetch_into(self, name: str, array: np.ndarray) -> None: ...
+    def async_copy_output(
+        self,
+        builder: ResultBuilder,
+        name: str,
+        shape: tuple[int, ...],
+        dtype: np.dtype,
+        stream: int,
+    ) -> Any:
+        """A data-dependent output, copied from its owned buffer into a per-call one."""
+        ...
 
-    def finish(self, stream: int, result: Any = None, synchronous: bool = False) -> Any: ...
+    def download(self, name: str, nbytes: int, stream: int) -> None:
+        """Enqueue the copy of output ``name``'s owned buffer to host staging."""
 
-    def synchronize(self, stream: int | None = None) -> None: ...
+    def finish(
+        self, stream: int, result: ResultBuilder | None = None, synchronous: bool = False
+    ) -> Any:
+        """Mark the end of this call's work on ``stream``."""
 
-    def close(self) -> None: ...
+    def synchronize(self, stream: int | None = None) -> None:
+        """Block until ``stream`` (default: the data path's own) is done."""
+
+    def fetch(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """A new numpy array with output ``name`` (after :meth:`synchronize`)."""
+        ...
+
+    def fetch_into(self, name: str, array: np.ndarray) -> None:
+        """Copy output ``name`` into the caller's numpy ``array`` (after :meth:`synchronize`)."""
+
+    def device_checked(self, array: DeviceArray) -> DeviceArray:
+        """``array`` marked as checked to live on this data path's device, after a call that
+        checked it succeeded (so later calls skip the check)."""
+        ...
+
+    def enable_graphs(self, max_graphs: int) -> None:
+        """Start a CUDA-graph cache of ``max_graphs``; CudaUnavailableError where impossible."""
+
+    def disable_graphs(self) -> None:
+        """Destroy every cached graph and stop capturing."""
+
+    def graph_stats(self) -> dict[str, int] | None:
+        """The graph cache's counters, None when graphs are off."""
+        ...
+
+    def can_capture(self, stream: int) -> bool:
+        """Whether an enqueue on ``stream`` can be captured into a graph now."""
+        ...
+
+    def launch(self, key: Hashable, enqueue: Callable[[int], None], stream: int) -> bool:
+        """Replay the graph for ``key``, or run ``enqueue`` and capture it. True on a replay."""
+        ...
+
+    def close(self) -> None:
+        """Release everything this data path owns. Idempotent."""
 
 
 class HostDataPath:
@@ -87,15 +161,18 @@ class HostDataPath:
 
     Input arrays are used in place (zero-copy); outputs go to buffers owned here, reused across
     calls and grown only when a shape needs more; :meth:`fetch` returns a fresh copy, so a result
-    handed to the caller is never overwritten by a later call.
+    handed to the caller is never overwritten by a later call. There is no stream and no graph:
+    the simulated engine computes during the enqueue.
     """
 
-    kind = "host"
     stream = 0
     device = None
 
     def __init__(self) -> None:
         self._outputs: dict[str, np.ndarray] = {}
+        # Buffers for empty tensors (TensorRT wants a non-null address even for 0 bytes), kept
+        # apart from the outputs' so that no tensor name can collide with them.
+        self._empty: dict[tuple[str, str], np.ndarray] = {}
         self._inputs: dict[str, Any] = {}
 
     def begin(self, stream: int) -> None:
@@ -103,6 +180,12 @@ class HostDataPath:
 
     def inputs_ready(self, stream: int, synchronous: bool = False) -> None:
         return None
+
+    def _empty_address(self, role: str, name: str) -> int:
+        buf = self._empty.get((role, name))
+        if buf is None:
+            buf = self._empty[(role, name)] = np.empty(1, np.uint8)
+        return int(buf.ctypes.data)
 
     def input_address(self, name: str, array: np.ndarray | DeviceArray, stream: int = 0) -> int:
         if isinstance(array, DeviceArray):
@@ -112,7 +195,7 @@ class HostDataPath:
                 "mode"
             )
         self._inputs[name] = array  # keep it alive until the next call replaces it
-        return _address(array) if array.nbytes else self.allocate(name + "#in", 1)
+        return _address(array) if array.nbytes else self._empty_address("input", name)
 
     def allocate(self, name: str, nbytes: int) -> int:
         buf = self._outputs.get(name)
@@ -132,35 +215,40 @@ class HostDataPath:
                 "mode"
             )
         if array.nbytes == 0:
-            return self.allocate(name + "#out", 1)
+            return self._empty_address("output", name)
         return _address(array)  # written in place
 
+    def result_builder(self) -> ResultBuilder:
+        return ResultBuilder(None, None)
+
     def async_output(
-        self, builder: Any, name: str, shape: tuple[int, ...], dtype: np.dtype, stream: int
+        self,
+        builder: ResultBuilder,
+        name: str,
+        shape: tuple[int, ...],
+        dtype: np.dtype,
+        stream: int,
     ) -> tuple[int, np.ndarray]:
         """A fresh array for one infer_async output (host mode computes synchronously)."""
         arr = np.empty(shape, dtype)
-        return (int(arr.ctypes.data) if arr.nbytes else self.allocate(name + "#out", 1)), arr
+        return (int(arr.ctypes.data) if arr.nbytes else self._empty_address("output", name)), arr
 
     def async_copy_output(
-        self, builder: Any, name: str, shape: tuple[int, ...], dtype: np.dtype, stream: int
+        self,
+        builder: ResultBuilder,
+        name: str,
+        shape: tuple[int, ...],
+        dtype: np.dtype,
+        stream: int,
     ) -> np.ndarray:
         return self.fetch(name, shape, dtype)
-
-    def result_builder(self) -> Any:
-        global _ResultBuilder
-        # Imported at first use, not per call (an import statement costs ~1 µs even when the
-        # module is loaded); _cuda is pure at import, it only loads cuda-python when used.
-        if _ResultBuilder is None:
-            from .cuda.datapath import ResultBuilder
-
-            _ResultBuilder = ResultBuilder
-        return _ResultBuilder(None, None)
 
     def download(self, name: str, nbytes: int, stream: int) -> None:
         return None
 
-    def finish(self, stream: int, result: Any = None, synchronous: bool = False) -> None:
+    def finish(
+        self, stream: int, result: ResultBuilder | None = None, synchronous: bool = False
+    ) -> None:
         return None
 
     def fetch(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -174,6 +262,52 @@ class HostDataPath:
     def synchronize(self, stream: int | None = None) -> None:
         return None
 
+    def device_checked(self, array: DeviceArray) -> DeviceArray:
+        return array
+
+    def enable_graphs(self, max_graphs: int) -> None:
+        raise CudaUnavailableError(
+            "CUDA graphs need the CUDA data path, but this executor runs in host mode (the "
+            "simulated TensorRT without its GPU mode); use real TensorRT or "
+            "trt_exec.testing.enable_gpu(trt)"
+        )
+
+    def disable_graphs(self) -> None:
+        return None
+
+    def graph_stats(self) -> dict[str, int] | None:
+        return None
+
+    def can_capture(self, stream: int) -> bool:
+        return False
+
+    def launch(self, key: Hashable, enqueue: Callable[[int], None], stream: int) -> bool:
+        enqueue(stream)
+        return False
+
     def close(self) -> None:
         self._outputs.clear()
+        self._empty.clear()
         self._inputs.clear()
+
+
+def make_data_path(trt: ModuleType, device: int | None, stream: Any = None) -> DataPath:
+    """Host memory for the simulator's host mode, CUDA memory otherwise.
+
+    The CUDA data path is bound to ``device`` (default 0) and owns a stream unless ``stream``
+    (borrowed) is given. It raises CudaUnavailableError, saying what is missing, when
+    cuda-python, the driver or the GPU is. ``device`` and ``stream`` are validated in host mode
+    too, so a mistake shows on the CPU as it would on the GPU.
+    """
+    from .cuda.driver import check_device, stream_handle
+
+    if device is not None:
+        check_device(device)
+    if stream is not None:
+        stream_handle(stream)
+    sim = getattr(trt, "_sim", None) if is_simulated(trt) else None
+    if sim is not None and not sim.gpu:
+        return HostDataPath()
+    from .cuda.datapath import CudaDataPath
+
+    return CudaDataPath(device=0 if device is None else device, stream=stream)

@@ -8,15 +8,15 @@ from types import ModuleType
 from typing import Any
 
 from . import _trtlog
-from .datapath import DataPath, HostDataPath
-from .discovery import find_tensorrt, is_simulated, module_flavor, module_version
-from .errors import CudaUnavailableError, EngineLoadError, EngineNotFoundError
-from .executor import BaseExecutor
-from .selection import BackendChoice, explain_backend
 from .backends.v2 import V2Executor
 from .backends.v3 import V3Executor
+from .datapath import make_data_path
+from .discovery import find_tensorrt, module_flavor, module_version
+from .errors import ConfigurationError, EngineLoadError, EngineNotFoundError
+from .executor import BaseExecutor
+from .selection import BackendChoice, explain_backend
 
-__all__ = ["load", "read_engine_bytes", "make_data_path"]
+__all__ = ["load", "read_engine_bytes"]
 
 _BACKENDS: dict[str, type[BaseExecutor]] = {"v2": V2Executor, "v3": V3Executor}
 
@@ -53,26 +53,6 @@ def read_engine_bytes(engine: str | os.PathLike[str] | bytes | bytearray | memor
     return data
 
 
-def make_data_path(trt: ModuleType, device: int | None, stream: Any = None) -> DataPath:
-    """Host memory for the simulator's CPU mode, CUDA memory otherwise.
-
-    The CUDA data path (:class:`trt_exec.cuda.datapath.CudaDataPath`) is bound to ``device`` (default 0)
-    and owns a stream unless ``stream`` (borrowed) is given. It raises CudaUnavailableError,
-    saying what is missing, when cuda-python, the driver or the GPU is.
-    """
-    sim = getattr(trt, "_sim", None) if is_simulated(trt) else None
-    if sim is not None and not getattr(sim, "gpu", False):
-        return HostDataPath()
-    try:
-        from .cuda.datapath import CudaDataPath
-    except ImportError as exc:
-        raise CudaUnavailableError(
-            f"running a real TensorRT engine needs cuda-python ({exc}); "
-            "install it with `pip install cuda-python`"
-        ) from exc
-    return CudaDataPath(device=0 if device is None else device, stream=stream)
-
-
 def load(
     engine: Any,
     *,
@@ -98,8 +78,6 @@ def load(
     if not isinstance(cuda_graphs, (bool, int)) or (
         not isinstance(cuda_graphs, bool) and cuda_graphs < 1
     ):
-        from .errors import ConfigurationError
-
         raise ConfigurationError(
             f"cuda_graphs={cuda_graphs!r} is not valid; pass False, True (8 graphs) or the "
             "number of graphs to cache (>= 1)"
@@ -108,9 +86,9 @@ def load(
     flavor = module_flavor(trt)
     choice: BackendChoice = explain_backend(module_version(trt), backend, flavor=flavor)
     runtime = None
-    owns = True
     if hasattr(engine, "create_execution_context"):
-        cuda_engine, owns = engine, False
+        cuda_engine = engine
+        data_path = make_data_path(trt, device, stream)
     else:
         data = read_engine_bytes(engine)
         data_path = make_data_path(trt, device, stream)
@@ -129,12 +107,8 @@ def load(
                 "version; rebuild it with this version",
                 tensorrt_log=log,
             )
-    if not owns:
-        data_path = make_data_path(trt, device, stream)
     try:
-        ex = _BACKENDS[choice.backend](
-            cuda_engine, trt=trt, data_path=data_path, runtime=runtime, owns_engine=owns
-        )
+        ex = _BACKENDS[choice.backend](cuda_engine, trt=trt, data_path=data_path, runtime=runtime)
     except BaseException:
         data_path.close()
         raise

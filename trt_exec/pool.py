@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from .loading import load
 from .errors import ClosedError, ConfigurationError
 from .executor import BaseExecutor
+from .loading import load
 
 __all__ = ["Pool"]
 

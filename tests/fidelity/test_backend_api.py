@@ -122,7 +122,7 @@ def run_workload(trt: Any, backend: str, tmp_path: Any) -> None:
         shape_setter = "set_binding_shape" if backend == "v2" else "set_input_shape"
         for method in (enqueue, shape_setter, "set_optimization_profile_async"):
             trt._sim.inject_failure(method, times=1, message=f"injected {method}")
-            k = 1 if ex._active == 0 else 0
+            k = 1 if ex.active_profile == 0 else 0
             arrays = _inputs(DEMO_NETWORK, k, 2, seed=3)
             with pytest.raises(ExecutionError):
                 ex.infer(arrays)
@@ -430,7 +430,7 @@ def test_version_dependent_device_memory_api(run: Run) -> None:
         and _sim_has(run.trt, owner, attr)
     }
     want = DEVICE_MEMORY_API[run.release]
-    assert ("trt_exec.executor", want) in used, sorted(used)
+    assert ("trt_exec.backends.base", want) in used, sorted(used)
     assert {a for _, a in used} == {want}, sorted(used)
     assert _real_has(run.manifest, "ICudaEngine", want)
 

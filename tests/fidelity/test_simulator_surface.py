@@ -35,8 +35,8 @@ from fidelity_lib import (
     reference_manifest,
 )
 
-from trt_exec.testing import SIMULATED_VERSIONS, simulated_tensorrt
 from trt_exec.sim._types import EnumBase
+from trt_exec.testing import SIMULATED_VERSIONS, simulated_tensorrt
 
 RELEASES = [r for r in SIMULATED_VERSIONS if r in MANIFEST_RELEASES or r == "8.4.3"]
 # Dunders the manifests record (tools/trt_api_manifest.py KEEP_DUNDERS), less __init__ (checked

@@ -10,8 +10,8 @@ import time
 import numpy as np
 
 import trt_exec
-from trt_exec.testing import DEMO_NETWORK, build_engine, simulated_tensorrt
 from trt_exec.sim.gpu import enable_gpu
+from trt_exec.testing import DEMO_NETWORK, build_engine, simulated_tensorrt
 
 
 def per_call(fn, n: int = 2000) -> float:

@@ -9,7 +9,7 @@ from trt_exec.errors import CudaUnavailableError
 
 def gpu_unavailable_reason() -> str | None:
     try:
-        from trt_exec.cuda.datapath import context_for
+        from trt_exec.cuda.driver import context_for
 
         context_for(0)
     except CudaUnavailableError as exc:
@@ -26,8 +26,8 @@ def gpu() -> None:
 
 @pytest.fixture(params=[("10.16.1", "v3"), ("8.6.1", "v2")], ids=["sim10.16.1-v3", "sim8.6.1-v2"])
 def gpu_trt(request: pytest.FixtureRequest, gpu: None):
-    from trt_exec.testing import simulated_tensorrt
     from trt_exec.sim.gpu import enable_gpu
+    from trt_exec.testing import simulated_tensorrt
 
     version, backend = request.param
     return enable_gpu(simulated_tensorrt(version)), backend

@@ -11,6 +11,8 @@ import pytest
 
 import trt_exec
 from trt_exec.cuda import datapath as _cuda
+from trt_exec.cuda import driver as _driver
+from trt_exec.cuda import graphs as _graphs
 from trt_exec.datapath import HostDataPath
 from trt_exec.errors import (
     ArrayError,
@@ -40,7 +42,7 @@ def host_ex(request):
 # --- graph cache -----------------------------------------------------------------------------
 def test_graph_cache_is_a_bounded_lru_destroying_each_graph_once():
     destroyed: list[str] = []
-    cache = _cuda.GraphCache(2, destroyed.append)
+    cache = _graphs.GraphCache(2, destroyed.append)
     assert cache.get("a") is None and cache.misses == 1
     cache.put("a", "ga")
     cache.put("b", "gb")
@@ -58,13 +60,12 @@ def test_graph_cache_is_a_bounded_lru_destroying_each_graph_once():
 @pytest.mark.parametrize("bad", [0, -1, True, 1.5, "8", None])
 def test_graph_cache_size_is_validated(bad):
     with pytest.raises(ConfigurationError, match="max_graphs="):
-        _cuda.GraphCache(bad, lambda g: None)
+        _graphs.GraphCache(bad, lambda g: None)
 
 
 class _GraphRecordingPath(HostDataPath):
     """Host memory that pretends to capture graphs: records the signature of each enqueue."""
 
-    kind = "cuda"
     device = 0
 
     def __init__(self) -> None:
@@ -73,10 +74,13 @@ class _GraphRecordingPath(HostDataPath):
         self.graphs = None
 
     def enable_graphs(self, max_graphs: int) -> None:
-        self.graphs = _cuda.GraphCache(max_graphs, lambda g: None)
+        self.graphs = _graphs.GraphCache(max_graphs, lambda g: None)
 
     def disable_graphs(self) -> None:
         self.graphs = None
+
+    def graph_stats(self):
+        return None if self.graphs is None else self.graphs.stats()
 
     def can_capture(self, stream: int) -> bool:
         return True
@@ -132,19 +136,19 @@ class _CoreLike:
 @pytest.mark.parametrize("obj, handle", [(0, 0), (7, 7), (np.int64(9), 9), (_TorchLike(), 0x1234),
                                          (_CupyLike(), 0x5678), (_CoreLike(), 0x9ABC)])
 def test_stream_handle_accepts_ints_and_stream_objects(obj, handle):
-    assert _cuda.stream_handle(obj) == handle
+    assert _driver.stream_handle(obj) == handle
 
 
 @pytest.mark.parametrize("bad", [-1, True, "s", 1.0, object()])
 def test_stream_handle_refuses_non_streams(bad):
     with pytest.raises(ConfigurationError, match="stream="):
-        _cuda.stream_handle(bad)
+        _driver.stream_handle(bad)
 
 
 @pytest.mark.parametrize("bad", [-1, True, "0", 1.0])
 def test_device_ordinal_is_validated(bad):
     with pytest.raises(ConfigurationError, match="device="):
-        _cuda.check_device(bad)
+        _driver.check_device(bad)
 
 
 @pytest.mark.parametrize("bad", [0, -2, "yes", 2.0])
@@ -223,7 +227,7 @@ def test_device_memory_size_is_version_agnostic():
 # --- no GPU ----------------------------------------------------------------------------------
 def _have_gpu() -> bool:
     try:
-        _cuda.context_for(0)
+        _driver.context_for(0)
     except CudaUnavailableError:
         return False
     return True
@@ -244,7 +248,7 @@ def test_no_gpu_is_a_typed_error_at_first_use():
 
 
 def test_missing_cuda_python_names_the_install(monkeypatch):
-    monkeypatch.setattr(_cuda, "_drv", None)
+    monkeypatch.setattr(_driver, "_drv", None)
     monkeypatch.setitem(sys.modules, "cuda.bindings", None)
     monkeypatch.setitem(sys.modules, "cuda.bindings.driver", None)
     with pytest.raises(CudaUnavailableError, match="pip install cuda-python"):
@@ -254,15 +258,15 @@ def test_missing_cuda_python_names_the_install(monkeypatch):
 def test_status_checker_names_the_call_and_status():
     driver = pytest.importorskip("cuda.bindings.driver")
     R = driver.CUresult
-    assert _cuda.check("cuFoo", (R.CUDA_SUCCESS,)) is None
-    assert _cuda.check("cuFoo", (R.CUDA_SUCCESS, 5)) == 5
-    assert _cuda.check("cuFoo", (R.CUDA_SUCCESS, 5, 6)) == (5, 6)
+    assert _driver.check("cuFoo", (R.CUDA_SUCCESS,)) is None
+    assert _driver.check("cuFoo", (R.CUDA_SUCCESS, 5)) == 5
+    assert _driver.check("cuFoo", (R.CUDA_SUCCESS, 5, 6)) == (5, 6)
     with pytest.raises(ExecutionError, match="cuMemAlloc failed with CUDA_ERROR_OUT_OF_MEMORY"):
-        _cuda.check("cuMemAlloc", (R.CUDA_ERROR_OUT_OF_MEMORY, 0))
+        _driver.check("cuMemAlloc", (R.CUDA_ERROR_OUT_OF_MEMORY, 0))
     with pytest.raises(CudaUnavailableError, match="cuInit returned CUDA_ERROR_NO_DEVICE"):
-        _cuda.check("cuInit", (R.CUDA_ERROR_NO_DEVICE,))
+        _driver.check("cuInit", (R.CUDA_ERROR_NO_DEVICE,))
     with pytest.raises(ExecutionError, match="cuLaunchKernel failed with CUDA_ERROR_INVALID_VALUE"):
-        _cuda.check("cuLaunchKernel", (R.CUDA_ERROR_INVALID_VALUE,))
+        _driver.check("cuLaunchKernel", (R.CUDA_ERROR_INVALID_VALUE,))
 
 
 def test_import_needs_no_gpu():

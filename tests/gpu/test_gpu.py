@@ -211,8 +211,8 @@ def test_refusals(ex):
 
 
 def test_data_dependent_output_on_gpu(gpu):
-    from trt_exec.testing import simulated_tensorrt
     from trt_exec.sim.gpu import enable_gpu
+    from trt_exec.testing import simulated_tensorrt
 
     trt = enable_gpu(simulated_tensorrt("10.16.1"))
     spec = NetworkSpec(
@@ -234,8 +234,8 @@ def test_data_dependent_output_on_gpu(gpu):
 def test_memory_returns_after_1000_cycles(gpu):
     from cuda.bindings import runtime as cudart
 
-    from trt_exec.testing import simulated_tensorrt
     from trt_exec.sim.gpu import enable_gpu
+    from trt_exec.testing import simulated_tensorrt
 
     trt = enable_gpu(simulated_tensorrt("10.16.1"))
     plan = build_engine(trt, DEMO_NETWORK)
@@ -268,8 +268,8 @@ def test_memory_returns_after_1000_cycles(gpu):
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_hypothesis_random_networks_equal_numpy(gpu, data):
-    from trt_exec.testing import simulated_tensorrt
     from trt_exec.sim.gpu import enable_gpu
+    from trt_exec.testing import simulated_tensorrt
     from trt_exec.testing.strategies import input_arrays, networks, shapes_in_profile
 
     spec = data.draw(networks(max_inputs=3, max_outputs=3, max_profiles=2), label="network")

@@ -7,10 +7,14 @@ simulated release and cached.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import pytest
 
 import trt_exec
 from trt_exec import _trtlog
@@ -83,3 +87,64 @@ def assert_still_works(ex: Any, seed: int = 12345) -> None:
 
 def assert_log_capture_closed() -> None:
     assert not getattr(_trtlog._local, "stack", None), "a TensorRT log capture was left open"
+
+
+class Tracked:
+    """Weak references to the TensorRT objects and data paths trt_exec creates while active."""
+
+    def __init__(self) -> None:
+        self.contexts: list[weakref.ref[Any]] = []
+        self.engines: list[weakref.ref[Any]] = []
+        self.runtimes: list[weakref.ref[Any]] = []
+        self.data_paths: list[weakref.ref[Any]] = []
+
+    def alive(self) -> dict[str, int]:
+        """How many of each kind are still alive."""
+        return {
+            kind: sum(ref() is not None for ref in refs)
+            for kind, refs in (
+                ("contexts", self.contexts),
+                ("engines", self.engines),
+                ("runtimes", self.runtimes),
+                ("data_paths", self.data_paths),
+            )
+        }
+
+
+@contextlib.contextmanager
+def tracked(trt: Any) -> Iterator[Tracked]:
+    """Record weak references to every execution context, engine, runtime and data path made
+    through ``trt`` (a simulated module) and trt_exec.loading while the block runs."""
+    import trt_exec.loading as loading
+
+    t = Tracked()
+    mp = pytest.MonkeyPatch()
+    real_context = trt.ICudaEngine.create_execution_context
+    real_deserialize = trt.Runtime.deserialize_cuda_engine
+    real_data_path = loading.make_data_path
+
+    def create_execution_context(self: Any, *args: Any, **kwargs: Any) -> Any:
+        context = real_context(self, *args, **kwargs)
+        if context is not None:
+            t.contexts.append(weakref.ref(context))
+        return context
+
+    def deserialize_cuda_engine(self: Any, *args: Any, **kwargs: Any) -> Any:
+        engine = real_deserialize(self, *args, **kwargs)
+        t.runtimes.append(weakref.ref(self))
+        if engine is not None:
+            t.engines.append(weakref.ref(engine))
+        return engine
+
+    def make_data_path(*args: Any, **kwargs: Any) -> Any:
+        dp = real_data_path(*args, **kwargs)
+        t.data_paths.append(weakref.ref(dp))
+        return dp
+
+    mp.setattr(trt.ICudaEngine, "create_execution_context", create_execution_context)
+    mp.setattr(trt.Runtime, "deserialize_cuda_engine", deserialize_cuda_engine)
+    mp.setattr(loading, "make_data_path", make_data_path)
+    try:
+        yield t
+    finally:
+        mp.undo()

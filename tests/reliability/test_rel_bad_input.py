@@ -30,10 +30,10 @@ from relhelpers import (
 
 import trt_exec
 from trt_exec import errors as E
+from trt_exec.backends.v3 import V3Executor
 from trt_exec.datapath import HostDataPath
 from trt_exec.pool import Pool
 from trt_exec.testing import DEMO_NETWORK, build_engine
-from trt_exec.backends.v3 import V3Executor
 
 
 @dataclass(frozen=True)
@@ -588,7 +588,7 @@ def test_close_twice_is_fine_and_context_manager_closes(ctx: Any) -> None:
     assert ex.closed
     ex.close()
     ex.close()
-    assert ex.closed and ex._res.context is None and ex._res.data_path is None
+    assert ex.closed and ex.engine is None and ex.device is None
 
 
 # --- engines, files and backend selection ----------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from relhelpers import assert_still_works, open_executor, plan, sim
+from relhelpers import assert_still_works, open_executor, plan, sim, tracked
 
 from trt_exec.pool import Pool
 
@@ -109,9 +109,10 @@ def test_shared_executor_16_threads_x_10000_calls() -> None:
 
 def test_pool_of_4_under_16_threads() -> None:
     trt = sim("10.16.1")
-    with Pool(plan("10.16.1"), size=4, tensorrt=trt) as pool:
-        contexts = {id(ex._ctx) for ex in pool.executors}
-        assert len(contexts) == 4 and len({id(ex.engine) for ex in pool.executors}) == 1
+    with tracked(trt) as t:
+        pool = Pool(plan("10.16.1"), size=4, tensorrt=trt)
+    with pool:
+        assert t.alive()["contexts"] == 4 and len({id(ex.engine) for ex in pool.executors}) == 1
         used: dict[int, int] = {}
         lock = threading.Lock()
         originals = {}

@@ -29,6 +29,7 @@ from relhelpers import (
     open_executor,
     plan,
     sim,
+    tracked,
 )
 
 import trt_exec
@@ -107,7 +108,7 @@ class ExecutorMachine(RuleBasedStateMachine):
         err, k = self._expect(batch, profile)
         if err is None:
             assert_correct(self.ex.infer(arrays, profile=profile), arrays)
-            assert self.ex._active == k
+            assert self.ex.active_profile == k
             self.calls += 1
         else:
             with pytest.raises(err):
@@ -129,7 +130,7 @@ class ExecutorMachine(RuleBasedStateMachine):
         addresses = {n: a.ctypes.data for n, a in {**arrays, **outs}.items()}
         self.ex.execute(addresses, 0)
         assert_correct(outs, arrays)
-        assert self.ex._active == k
+        assert self.ex.active_profile == k
 
     @rule(
         method=st.sampled_from(["execute_async_v3", "set_input_shape", "set_tensor_address"]),
@@ -146,8 +147,10 @@ class ExecutorMachine(RuleBasedStateMachine):
         arrays = demo_inputs(batch)  # new shapes or addresses, so each setter is reached
         # Make every setter run even when a shape or an address repeats (a freed array's
         # address is often reused by the next one).
-        self.ex._shape_key = None
-        self.ex._bound.clear()
+        # (Deliberately writes executor state: forgetting what the context holds is the only way
+        # to force each setter to run again, and a forgotten state is always safe.)
+        self.ex._state.shapes_changing()
+        self.ex._state.bound.clear()
         try:
             with pytest.raises(E.ExecutionError) as info:
                 self.ex.infer(arrays)
@@ -179,12 +182,10 @@ class ExecutorMachine(RuleBasedStateMachine):
         assert_log_capture_closed()
         assert not self.ex._lock.locked()
         if self.ex.closed:
-            res = self.ex._res
-            assert res.context is None and res.engine is None and res.data_path is None
-            assert not self.ex._finalizer.alive
+            assert self.ex.engine is None and self.ex.device is None
         else:
             assert self.ex.profile == self.pinned
-            assert self.ex._finalizer.alive and self.ex._res.context is self.ex._ctx
+            assert self.ex.engine is not None
         assert not [w for w in self.caught if issubclass(w.category, ResourceWarning)]
 
     def teardown(self) -> None:
@@ -270,6 +271,30 @@ def test_10000_load_infer_close_cycles_do_not_grow(release: str, backend: str, c
     assert per_cycle < 8, f"{per_cycle:.1f} bytes per cycle\n{top}"
 
 
+# --- close() while still referenced ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    "release,backend", [("10.16.1", "v3"), ("8.6.1", "v2"), ("11.4.0", "v3")],
+    ids=["10.16.1-v3", "8.6.1-v2", "11.4.0-v3"],
+)
+def test_close_releases_everything_while_the_executor_is_referenced(
+    release: str, backend: str
+) -> None:
+    """A server keeps executors in a dict: close() must release the execution context, the
+    engine, the runtime and the data path then, not when the executor object goes."""
+    servers: dict[str, Any] = {}
+    with tracked(sim(release)) as t:
+        servers["model"] = open_executor(release, backend)
+    ex = servers["model"]
+    ex.infer(demo_inputs(3))
+    ex.infer(demo_inputs(9))  # both profiles, so every backend structure is populated
+    gc.collect()
+    assert t.alive() == {"contexts": 1, "engines": 1, "runtimes": 1, "data_paths": 1}
+    ex.close()
+    gc.collect()
+    assert t.alive() == {"contexts": 0, "engines": 0, "runtimes": 0, "data_paths": 0}
+    assert servers["model"].closed and servers["model"].engine is None
+
+
 # --- collected without close() -----------------------------------------------------------------
 def _resource_warnings(caught: list) -> list[str]:
     return [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
@@ -279,12 +304,11 @@ def _resource_warnings(caught: list) -> list[str]:
     "release,backend", [("10.16.1", "v3"), ("8.6.1", "v2")], ids=["10.16.1-v3", "8.6.1-v2"]
 )
 def test_collected_without_close_releases_and_warns_once(release: str, backend: str) -> None:
-    ex = open_executor(release, backend)
+    with tracked(sim(release)) as t:
+        ex = open_executor(release, backend)
     ex.infer(demo_inputs(3))
-    res = ex._res
-    data_path = ex._dp
-    engine_ref = weakref.ref(ex.engine)
-    context_ref = weakref.ref(ex._ctx)
+    assert t.alive() == {"contexts": 1, "engines": 1, "runtimes": 1, "data_paths": 1}
+    data_path = t.data_paths[0]()
     assert data_path._outputs  # it holds output buffers now
     ex_ref = weakref.ref(ex)
     with warnings.catch_warnings(record=True) as caught:
@@ -296,9 +320,9 @@ def test_collected_without_close_releases_and_warns_once(release: str, backend: 
         assert len(messages) == 1, messages
         assert "garbage-collected without close()" in messages[0]
         assert ("V2Executor" if backend == "v2" else "V3Executor") in messages[0]
-        assert res.context is None and res.engine is None and res.runtime is None
-        assert res.data_path is None and not data_path._outputs and not data_path._inputs
-        assert context_ref() is None and engine_ref() is None
+        assert not data_path._outputs and not data_path._inputs  # closed
+        del data_path
+        assert t.alive() == {"contexts": 0, "engines": 0, "runtimes": 0, "data_paths": 0}
         gc.collect()
         assert len(_resource_warnings(caught)) == 1  # exactly once
 
@@ -332,12 +356,16 @@ def test_pool_close_releases_every_context_without_warnings() -> None:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ResourceWarning)
-        pool = Pool(plan("10.16.1"), size=3, tensorrt=sim("10.16.1"))
+        with tracked(sim("10.16.1")) as t:
+            pool = Pool(plan("10.16.1"), size=3, tensorrt=sim("10.16.1"))
         pool.infer(demo_inputs(2))
         executors = pool.executors
+        assert t.alive() == {"contexts": 3, "engines": 1, "runtimes": 1, "data_paths": 3}
         pool.close()
         pool.close()
-        assert all(ex.closed and ex._res.context is None for ex in executors)
+        assert all(ex.closed and ex.engine is None for ex in executors)
+        # Released while the pool and its executors are still referenced.
+        assert t.alive() == {"contexts": 0, "engines": 0, "runtimes": 0, "data_paths": 0}
         del pool, executors
         gc.collect()
     assert _resource_warnings(caught) == []
@@ -348,9 +376,9 @@ def test_pool_collected_without_close_releases_and_warns_once() -> None:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ResourceWarning)
-        pool = Pool(plan("10.16.1"), size=3, tensorrt=sim("10.16.1"))
+        with tracked(sim("10.16.1")) as t:
+            pool = Pool(plan("10.16.1"), size=3, tensorrt=sim("10.16.1"))
         pool.infer(demo_inputs(2))
-        resources = [ex._res for ex in pool.executors]
         pool_ref = weakref.ref(pool)
         del pool
         gc.collect()
@@ -358,4 +386,4 @@ def test_pool_collected_without_close_releases_and_warns_once() -> None:
         messages = _resource_warnings(caught)
         assert len(messages) == 1, messages  # one for the pool, none per context
         assert "Pool of 3 contexts" in messages[0]
-        assert all(res.context is None and res.data_path is None for res in resources)
+        assert t.alive() == {"contexts": 0, "engines": 0, "runtimes": 0, "data_paths": 0}

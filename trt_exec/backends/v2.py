@@ -10,14 +10,18 @@ NVIDIA/TensorRT #1591. Nothing outside this module knows binding indices.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType, ModuleType
 from typing import Any
 
 from .._dtypes import to_numpy
-from ..errors import EngineLoadError
-from ..executor import BaseExecutor, spec_location
+from ..errors import BindingError, EngineLoadError
+from ..executor import BaseExecutor
 from ..spec import ProfileShape, Shape, TensorSpec, dims, profile_shape
+from .base import EngineLayout, TensorRTApi, device_memory_size, spec_location
 
-__all__ = ["V2Executor", "strip_profile_suffix"]
+__all__ = ["BindingsApi", "BindingsLayout", "V2Executor", "strip_profile_suffix"]
 
 
 def strip_profile_suffix(name: str, profile: int) -> str:
@@ -28,12 +32,32 @@ def strip_profile_suffix(name: str, profile: int) -> str:
     return name
 
 
-class V2Executor(BaseExecutor):
-    """Executor over TensorRT's bindings API (``execute_async_v2``)."""
+@dataclass(frozen=True, slots=True)
+class BindingsLayout(EngineLayout):
+    """:class:`EngineLayout` plus the bindings API's indexing."""
+
+    num_bindings: int = 0
+    #: Tensor name -> its binding index in profile 0.
+    index: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    def binding_index(self, name: str, profile: int) -> int:
+        """``profile × IO + i`` for tensor ``name``."""
+        return profile * self.io_count + self.index[name]
+
+
+class BindingsApi(TensorRTApi):
+    """``set_binding_shape``, a pointer slot per binding and ``execute_async_v2``."""
 
     backend = "v2"
+    layout: BindingsLayout
 
-    def _read_specs(self, engine: Any) -> tuple[list[TensorSpec], int]:
+    def __init__(self, trt: ModuleType, engine: Any, layout: EngineLayout) -> None:
+        super().__init__(trt, engine, layout)
+        self._slots = [0] * self.layout.num_bindings
+        self._profile = 0
+
+    @classmethod
+    def read_layout(cls, trt: ModuleType, engine: Any) -> BindingsLayout:
         num_profiles = int(engine.num_optimization_profiles)
         num_bindings = int(engine.num_bindings)
         if num_profiles < 1 or num_bindings % num_profiles:
@@ -51,7 +75,7 @@ class V2Executor(BaseExecutor):
                         f"' [profile {k}]'; the engine's binding layout is not IO × profiles"
                     )
         specs = []
-        self._index: dict[str, int] = {}
+        index: dict[str, int] = {}
         for i in range(io):
             name = engine.get_binding_name(i)
             is_input = bool(engine.binding_is_input(i))
@@ -60,7 +84,7 @@ class V2Executor(BaseExecutor):
                 profiles = tuple(
                     profile_shape(engine.get_profile_shape(k, i)) for k in range(num_profiles)
                 )
-            self._index[name] = i
+            index[name] = i
             specs.append(
                 TensorSpec(
                     name=name,
@@ -72,49 +96,59 @@ class V2Executor(BaseExecutor):
                     location=spec_location(engine.get_location(i)),
                 )
             )
-        self._io = io
-        self._num_bindings = num_bindings
-        return specs, num_profiles
+        return BindingsLayout(
+            specs=tuple(specs),
+            num_profiles=num_profiles,
+            device_memory_size=device_memory_size(engine),
+            num_bindings=num_bindings,
+            index=MappingProxyType(index),
+        )
 
-    def _open_context(self) -> None:
-        self._slots = [0] * self._num_bindings
-        ctx = self._ctx
-        # set_optimization_profile_async arrived in TensorRT 7.2; before it the property setter
-        # (deprecated since) was the only way. Chosen once here, not per call.
-        if hasattr(ctx, "set_optimization_profile_async"):
-            self._switch = lambda k, stream: ctx.set_optimization_profile_async(k, stream)
-        else:
+    def switch_profile(self, profile: int, stream: int) -> bool:
+        io = self.layout.io_count
+        old = self._profile * io
+        self._slots[old : old + io] = [0] * io
+        ok = bool(self.context.set_optimization_profile_async(profile, stream))
+        if ok:
+            self._profile = profile
+        return ok
 
-            def _set(k: int, stream: int) -> bool:
-                ctx.active_optimization_profile = k
-                return True
+    def set_input_shape(self, name: str, shape: Shape) -> bool:
+        index = self.layout.binding_index(name, self._profile)
+        return bool(self.context.set_binding_shape(index, shape))
 
-            self._switch = _set
+    def output_shape(self, name: str) -> Shape:
+        return dims(self.context.get_binding_shape(self.layout.binding_index(name, self._profile)))
+
+    def bind(self, name: str, ptr: int) -> bool:
+        self._slots[self.layout.binding_index(name, self._profile)] = ptr
+        return True
+
+    def enqueue(self, stream: int) -> bool:
+        return bool(self.context.execute_async_v2(self._slots, stream))
+
+    def close(self) -> None:
+        super().close()
+        self._slots = []
+
+
+class V2Executor(BaseExecutor):
+    """Executor over TensorRT's bindings API (``execute_async_v2``)."""
+
+    backend = "v2"
+    api_class = BindingsApi
+    _layout: BindingsLayout
 
     @property
     def num_bindings(self) -> int:
         """``io_count × num_profiles``, the bindings API's count."""
-        return self._num_bindings
+        return self._layout.num_bindings
 
     def binding_index(self, name: str, profile: int | None = None) -> int:
         """The binding index of tensor ``name`` in ``profile`` (default: the active one)."""
-        k = self._active if profile is None else profile
-        return k * self._io + self._index[name]
-
-    def _switch_profile(self, profile: int, stream: int) -> bool:
-        old = self._active * self._io
-        self._slots[old : old + self._io] = [0] * self._io
-        return bool(self._switch(profile, stream))
-
-    def _set_input_shape(self, name: str, shape: Shape) -> bool:
-        return bool(self._ctx.set_binding_shape(self.binding_index(name), shape))
-
-    def _output_shape(self, name: str) -> Shape:
-        return dims(self._ctx.get_binding_shape(self.binding_index(name)))
-
-    def _bind(self, name: str, ptr: int) -> bool:
-        self._slots[self.binding_index(name)] = ptr
-        return True
-
-    def _enqueue(self, stream: int) -> bool:
-        return bool(self._ctx.execute_async_v2(self._slots, stream))
+        if name not in self._layout.index:
+            raise BindingError(
+                f"unknown tensor {name!r}; the engine's IO tensors are {list(self._layout.index)!r}"
+            )
+        k = self.active_profile if profile is None else profile
+        return self._layout.binding_index(name, k)

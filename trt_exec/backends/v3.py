@@ -15,16 +15,19 @@ from typing import Any
 
 from .._dtypes import to_numpy
 from ..datapath import DataPath
-from ..executor import BaseExecutor, spec_location
+from ..executor import BaseExecutor
 from ..spec import ProfileShape, Shape, TensorSpec, dims, profile_shape
+from .base import EngineLayout, TensorRTApi, device_memory_size, spec_location
 
-__all__ = ["V3Executor"]
+__all__ = ["NamedTensorApi", "V3Executor"]
 
 _allocator_classes: weakref.WeakKeyDictionary[ModuleType, type] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
 def _allocator_class(trt: ModuleType) -> type:
+    """An ``IOutputAllocator`` subclass for ``trt`` (made once per module: the base class is the
+    module's own)."""
     with _lock:
         cls = _allocator_classes.get(trt)
         if cls is None:
@@ -62,13 +65,17 @@ def _allocator_class(trt: ModuleType) -> type:
     return cls
 
 
-class V3Executor(BaseExecutor):
-    """Executor over TensorRT's named-tensor API (``execute_async_v3``)."""
+class NamedTensorApi(TensorRTApi):
+    """``set_input_shape``, ``set_tensor_address``, output allocators and ``execute_async_v3``."""
 
     backend = "v3"
 
-    def _read_specs(self, engine: Any) -> tuple[list[TensorSpec], int]:
-        trt = self._trt
+    def __init__(self, trt: ModuleType, engine: Any, layout: EngineLayout) -> None:
+        super().__init__(trt, engine, layout)
+        self._allocators: dict[str, Any] = {}
+
+    @classmethod
+    def read_layout(cls, trt: ModuleType, engine: Any) -> EngineLayout:
         num_profiles = int(engine.num_optimization_profiles)
         specs = []
         for i in range(int(engine.num_io_tensors)):
@@ -91,32 +98,48 @@ class V3Executor(BaseExecutor):
                     location=spec_location(engine.get_tensor_location(name)),
                 )
             )
-        return specs, num_profiles
+        return EngineLayout(
+            specs=tuple(specs),
+            num_profiles=num_profiles,
+            device_memory_size=device_memory_size(engine),
+        )
 
-    def _switch_profile(self, profile: int, stream: int) -> bool:
-        return bool(self._ctx.set_optimization_profile_async(profile, stream))
+    def switch_profile(self, profile: int, stream: int) -> bool:
+        return bool(self.context.set_optimization_profile_async(profile, stream))
 
-    def _set_input_shape(self, name: str, shape: Shape) -> bool:
-        return bool(self._ctx.set_input_shape(name, shape))
+    def set_input_shape(self, name: str, shape: Shape) -> bool:
+        return bool(self.context.set_input_shape(name, shape))
 
-    def _output_shape(self, name: str) -> Shape:
-        return dims(self._ctx.get_tensor_shape(name))
+    def output_shape(self, name: str) -> Shape:
+        return dims(self.context.get_tensor_shape(name))
 
-    def _bind(self, name: str, ptr: int) -> bool:
-        return bool(self._ctx.set_tensor_address(name, ptr))
+    def bind(self, name: str, ptr: int) -> bool:
+        return bool(self.context.set_tensor_address(name, ptr))
 
-    def _bind_allocator(self, name: str) -> bool:
-        alloc = self._res.allocators.get(name)
+    def bind_allocator(self, name: str, data_path: DataPath) -> bool:
+        alloc = self._allocators.get(name)
         if alloc is None:
-            alloc = _allocator_class(self._trt)(self._dp)
-            if not self._ctx.set_output_allocator(name, alloc):
+            alloc = _allocator_class(self.trt)(data_path)
+            if not self.context.set_output_allocator(name, alloc):
                 return False
-            self._res.allocators[name] = alloc
+            self._allocators[name] = alloc
         alloc.shapes.pop(name, None)
         return True
 
-    def _allocated_shape(self, name: str) -> Shape:
-        return self._res.allocators[name].shapes[name]
+    def allocated_shape(self, name: str) -> Shape:
+        return self._allocators[name].shapes[name]  # type: ignore[no-any-return]
 
-    def _enqueue(self, stream: int) -> bool:
-        return bool(self._ctx.execute_async_v3(stream))
+    def enqueue(self, stream: int) -> bool:
+        return bool(self.context.execute_async_v3(stream))
+
+    def close(self) -> None:
+        # TensorRT requires the context to go before the allocators it calls.
+        super().close()
+        self._allocators.clear()
+
+
+class V3Executor(BaseExecutor):
+    """Executor over TensorRT's named-tensor API (``execute_async_v3``)."""
+
+    backend = "v3"
+    api_class = NamedTensorApi

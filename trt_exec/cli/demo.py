@@ -13,9 +13,9 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ..loading import load
 from ..discovery import is_simulated, module_flavor, module_version
 from ..executor import BaseExecutor
+from ..loading import load
 
 # (simulated release, backends to run)
 SIM_RUNS: tuple[tuple[str, tuple[str, ...]], ...] = (

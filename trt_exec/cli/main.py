@@ -415,9 +415,9 @@ class _Opened:
     """An executor opened from the command line, with what was chosen and why."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        from .inspect import tensorrt_info
-        from ..loading import load, read_engine_bytes
         from ..discovery import ENV_TENSORRT, find_tensorrt
+        from ..loading import load, read_engine_bytes
+        from .inspect import tensorrt_info
 
         if args.tensorrt:
             selected_by = "argument"
@@ -449,14 +449,14 @@ class _Opened:
 
     @property
     def data_path(self) -> str:
-        return str(getattr(getattr(self.ex, "_dp", None), "kind", "unknown"))
+        return "host" if self.ex.device is None else "cuda"
 
 
 def _prepare_inputs(
     opened: _Opened, args: argparse.Namespace
 ) -> tuple[dict[str, np.ndarray], dict[str, str], int]:
-    from .inputs import parse_input, resolve_inputs
     from ..spec import check_shape, choose_profile
+    from .inputs import parse_input, resolve_inputs
 
     specs = [parse_input(text) for text in args.input]
     ex = opened.ex
@@ -549,8 +549,8 @@ def _compare_one(got: np.ndarray, ref: np.ndarray, rtol: float, atol: float) -> 
 
 
 def _load_reference(path: str) -> dict[str, np.ndarray]:
-    from .inputs import load_array_file
     from ..errors import ConfigurationError
+    from .inputs import load_array_file
 
     loaded = load_array_file(path, f"--compare {path!r}")
     if not isinstance(loaded, dict):
@@ -680,8 +680,8 @@ def _want_progress(args: argparse.Namespace) -> bool:
 
 
 def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
-    from . import bench as _bench
     from ..errors import ConfigurationError
+    from . import bench as _bench
 
     if args.plot:
         try:
@@ -801,10 +801,10 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _save_demo_engine(path: str, tensorrt: str | None, out: TextIO) -> int:
-    from .inspect import format_bytes
     from ..discovery import find_tensorrt, is_simulated, module_flavor, module_version
     from ..errors import ConfigurationError, ExecutionError
     from ..testing import DEMO_NETWORK, EngineBuildError, build_engine
+    from .inspect import format_bytes
 
     trt = find_tensorrt(tensorrt)
     label = f"{module_flavor(trt)} {module_version(trt)}"

@@ -41,6 +41,9 @@ class SimControl:
             for every public attribute read on the module ("tensorrt" as owner), its classes and
             their instances; otherwise an empty set that stays empty.
         errors: the last 10,000 ERROR messages logged by any simulated object, in order.
+        gpu: False in host mode (engines read and write host memory; trt_exec serves them with
+            its host data path); True once :func:`trt_exec.sim.gpu.enable_gpu` put the module
+            on a GPU, where addresses are CUDA device pointers.
     """
 
     def __init__(self, rel: R.Release, record: bool) -> None:
@@ -48,6 +51,7 @@ class SimControl:
         self.version = rel.label
         self.flavor = rel.flavor
         self.device: Device = HostDevice()
+        self.gpu = False
         self.accesses: set[tuple[str, str, str]] = set()
         self.errors: collections.deque[str] = collections.deque(maxlen=10_000)
         self.record_access = record

@@ -188,7 +188,7 @@ class GpuDevice:
 
     # -- compilation --------------------------------------------------------------------------
     def _arch(self) -> str:
-        from ..cuda.datapath import check, driver
+        from ..cuda.driver import check, driver
 
         drv = driver()
         dev = check("cuDeviceGet", drv.cuDeviceGet(self.device))
@@ -215,7 +215,7 @@ class GpuDevice:
         return fn
 
     def _compile(self, source: str) -> Any:
-        from ..cuda.datapath import check, driver
+        from ..cuda.driver import check, driver
 
         try:
             from cuda.bindings import nvrtc
@@ -255,7 +255,7 @@ class GpuDevice:
 
     # -- the plug-in ------------------------------------------------------------------------
     def run(self, plan: Plan, io: Mapping[str, IOBinding], stream: int, allocate: Allocate) -> None:
-        from ..cuda.datapath import check, context_for, driver
+        from ..cuda.driver import check, context_for, driver
 
         try:
             drv = driver()
@@ -272,7 +272,7 @@ class GpuDevice:
     def _run_on_device(
         self, drv: Any, plan: Plan, io: Mapping[str, IOBinding], stream: int
     ) -> None:
-        from ..cuda.datapath import check
+        from ..cuda.driver import check
 
         values: dict[str, IOBinding] = {t.name: io[t.name] for t in plan.inputs}
         outputs = {t.name for t in plan.outputs}
@@ -314,7 +314,7 @@ class GpuDevice:
         out: IOBinding,
         stream: int,
     ) -> None:
-        from ..cuda.datapath import check
+        from ..cuda.driver import check
         from ._plan import EW_NAMES, UN_NAMES
 
         ptr, shape, dtype = out
@@ -356,7 +356,7 @@ class GpuDevice:
     ) -> None:
         # The size of a data-dependent output is known only from the values: wait for the
         # inputs, compute on the host, then allocate and upload (TensorRT synchronizes too).
-        from ..cuda.datapath import check, driver
+        from ..cuda.driver import check, driver
 
         drv = driver()
         self.host_fallbacks += 1
@@ -386,7 +386,7 @@ def enable_gpu(trt: Any, device: int = 0) -> Any:
     :func:`trt_exec.load` gives executors the CUDA data path. Raises
     :class:`~trt_exec.errors.CudaUnavailableError` now if there is no usable GPU.
     """
-    from ..cuda.datapath import check_device, context_for
+    from ..cuda.driver import check_device, context_for
 
     sim = getattr(trt, "_sim", None)
     if sim is None:

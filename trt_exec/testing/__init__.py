@@ -1,6 +1,7 @@
 """Test support: a simulated TensorRT, tiny test networks and (in ``.strategies``) Hypothesis
 strategies. ``trt_exec.testing.strategies`` is the only module here that imports hypothesis."""
 
+from ..sim import SIMULATED_VERSIONS, HostDevice, NullDevice, SimControl, simulated_tensorrt
 from ..sim.gpu import enable_gpu
 from .network import (
     DEMO_NETWORK,
@@ -12,7 +13,6 @@ from .network import (
     build_engine,
     reference,
 )
-from ..sim import SIMULATED_VERSIONS, HostDevice, NullDevice, SimControl, simulated_tensorrt
 
 __all__ = [
     "DEMO_NETWORK",
