@@ -204,9 +204,16 @@ def test_refusals(ex):
         ex.infer({"x": HostCAI(), "y": x})
     from trt_exec.arrays import DeviceArray
 
+    from trt_exec.cuda.datapath import CudaDataPath
+
+    # One GPU here: an array on device 1 is described, and the data path's check called directly.
     other = DeviceArray(x.data_ptr(), (2, 4), np.dtype(np.float32), None, 1, x)
-    with pytest.raises(ArrayError, match="on CUDA device 1.*device 0"):
-        ex._dp.check_device_array("input", "x", other)
+    dp = CudaDataPath(ex.device)
+    try:
+        with pytest.raises(ArrayError, match="on CUDA device 1.*device 0"):
+            dp.check_device_array("input", "x", other)
+    finally:
+        dp.close()
     _check(ex.infer(_inputs(2)), _inputs(2))  # still usable
 
 
