@@ -253,7 +253,8 @@ class HostDataPath:
 
     def fetch(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         n = math.prod(shape) * dtype.itemsize
-        return self._outputs[name][:n].view(dtype).reshape(shape).copy()
+        out: np.ndarray = self._outputs[name][:n].view(dtype).reshape(shape).copy()
+        return out
 
     def fetch_into(self, name: str, array: np.ndarray) -> None:
         if array.nbytes:

@@ -34,13 +34,13 @@ from . import _trtlog
 from ._arguments import Arguments, Array
 from ._context_state import ContextState
 from ._outputs import AsyncOutputs, Provided, SyncOutputs, refuse_data_dependent
+from .backends.base import EngineLayout, TensorRTApi
 from .datapath import DataPath
 from .errors import BindingError, ClosedError, ExecutionError, ShapeError
 from .results import AsyncResult
 from .spec import Shape, TensorSpec, check_profile_index
 
 if TYPE_CHECKING:
-    from .backends.base import EngineLayout, TensorRTApi
     from .selection import BackendChoice
 
 __all__ = ["BaseExecutor", "Executor"]

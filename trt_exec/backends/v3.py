@@ -41,12 +41,12 @@ def _allocator_class(trt: ModuleType) -> type:
             def reallocate_output(
                 self: Any, tensor_name: str, memory: int, size: int, alignment: int
             ) -> int:
-                return self.data_path.allocate(tensor_name, int(size))
+                return int(self.data_path.allocate(tensor_name, int(size)))
 
             def reallocate_output_async(
                 self: Any, tensor_name: str, memory: int, size: int, alignment: int, stream: int
             ) -> int:
-                return self.data_path.allocate(tensor_name, int(size))
+                return int(self.data_path.allocate(tensor_name, int(size)))
 
             def notify_shape(self: Any, tensor_name: str, shape: Any) -> None:
                 self.shapes[tensor_name] = dims(shape)

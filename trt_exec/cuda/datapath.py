@@ -188,12 +188,12 @@ class CudaDataPath:
         self._drv = drv
         self._ctx = res.ctx
         res.pool = self._pool = _EventPool(res.ctx)
-        self._ev_last = self._event()
+        self._ev_end = self._event()
         self._ev_upload = self._event()
         self._ev_tmp = self._event()
-        # The end of the previous call's work: _ev_last, or the event lent to that call's
+        # The end of the previous call's work: _ev_end, or the event lent to that call's
         # AsyncResult (finish records one event per call, not two).
-        self._last_ev: Any = self._ev_last
+        self._last_event: Any = self._ev_end
         self._last_stream: int | None = None
         # The previous call was synchronous and recorded no event; its synchronize() settles it.
         self._last_unrecorded = False
@@ -223,7 +223,7 @@ class CudaDataPath:
             check("cuStreamSynchronize", self._drv.cuStreamSynchronize(self._last_stream))
             self._last_unrecorded = False
         else:
-            check("cuEventSynchronize", self._drv.cuEventSynchronize(self._last_ev))
+            check("cuEventSynchronize", self._drv.cuEventSynchronize(self._last_event))
 
     def _device_buffer(self, name: str, nbytes: int) -> int:
         entry = self._res.device_bufs.get(name)
@@ -298,7 +298,7 @@ class CudaDataPath:
             if self._last_unrecorded:
                 self._wait_last_on_host()
             else:
-                check("cuStreamWaitEvent", self._drv.cuStreamWaitEvent(stream, self._last_ev, 0))
+                check("cuStreamWaitEvent", self._drv.cuStreamWaitEvent(stream, self._last_event, 0))
 
     def input_address(self, name: str, array: np.ndarray | DeviceArray, stream: int) -> int:
         drv = self._drv
@@ -402,7 +402,8 @@ class CudaDataPath:
     def fetch(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         n = math.prod(shape) * dtype.itemsize
         if n:
-            return self._views[name][:n].view(dtype).reshape(shape).copy()
+            out: np.ndarray = self._views[name][:n].view(dtype).reshape(shape).copy()
+            return out
         return np.empty(shape, dtype)
 
     def fetch_into(self, name: str, array: np.ndarray) -> None:
@@ -427,11 +428,11 @@ class CudaDataPath:
         if mem is not None:
             ev = mem.event = self._pool.take(self._drv)
         else:
-            ev = self._ev_last
+            ev = self._ev_end
         err = self._drv.cuEventRecord(ev, stream)[0]
         if err:
             raise_status("cuEventRecord", err)
-        self._last_ev = ev
+        self._last_event = ev
         self._last_stream = stream
         self._last_unrecorded = False
         return ev
