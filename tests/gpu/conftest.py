@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from trt_exec.errors import CudaUnavailableError
+from trt_exec.testing.matrix import subset
 
 
 def gpu_unavailable_reason() -> str | None:
@@ -24,7 +25,9 @@ def gpu() -> None:
         pytest.skip(reason)
 
 
-@pytest.fixture(params=[("10.16.1", "v3"), ("8.6.1", "v2")], ids=["sim10.16.1-v3", "sim8.6.1-v2"])
+@pytest.fixture(
+    params=subset(("10.16.1", "v3"), ("8.6.1", "v2")), ids=["sim10.16.1-v3", "sim8.6.1-v2"]
+)
 def gpu_trt(request: pytest.FixtureRequest, gpu: None):
     from trt_exec.testing import simulated_tensorrt
     from trt_exec.sim.gpu import enable_gpu
