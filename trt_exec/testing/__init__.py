@@ -1,6 +1,8 @@
-"""Test support: a simulated TensorRT, tiny test networks and (in ``.strategies``) Hypothesis
-strategies. ``trt_exec.testing.strategies`` is the only module here that imports hypothesis."""
+"""Test support: a simulated TensorRT, tiny test networks, (in ``.matrix``) the contract matrix of
+releases and backends, and (in ``.strategies``) Hypothesis strategies.
+``trt_exec.testing.strategies`` is the only module here that imports hypothesis."""
 
+from ..sim import SIMULATED_VERSIONS, HostDevice, NullDevice, SimControl, simulated_tensorrt
 from ..sim.gpu import enable_gpu
 from .network import (
     DEMO_NETWORK,
@@ -12,7 +14,6 @@ from .network import (
     build_engine,
     reference,
 )
-from ..sim import SIMULATED_VERSIONS, HostDevice, NullDevice, SimControl, simulated_tensorrt
 
 __all__ = [
     "DEMO_NETWORK",

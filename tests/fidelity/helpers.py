@@ -214,7 +214,8 @@ def is_library_module(name: str) -> bool:
     trt_exec.sim is the simulated TensorRT itself)."""
     if not (name == "trt_exec" or name.startswith("trt_exec.")):
         return False
-    return not any(name == p or name.startswith(p + ".") for p in ("trt_exec.testing", "trt_exec.sim"))
+    support = ("trt_exec.testing", "trt_exec.sim")
+    return not any(name == p or name.startswith(p + ".") for p in support)
 
 
 class Call(NamedTuple):

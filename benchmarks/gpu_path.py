@@ -1,6 +1,6 @@
 """Host-side latency of the GPU data path on the simulated TensorRT in GPU mode (not a test).
 
-Run: python tests/gpu/bench_gpu_path.py  (needs a GPU). Prints microseconds per call.
+Run: python -m benchmarks.gpu_path  (needs a GPU and torch). Prints microseconds per call.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import time
 import numpy as np
 
 import trt_exec
-from trt_exec.testing import DEMO_NETWORK, build_engine, simulated_tensorrt
 from trt_exec.sim.gpu import enable_gpu
+from trt_exec.testing import DEMO_NETWORK, build_engine, simulated_tensorrt
 
 
 def per_call(fn, n: int = 2000) -> float:

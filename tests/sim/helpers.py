@@ -1,5 +1,4 @@
-"""Helpers for the simulator's own tests (imported as a top-level module: tests/sim has no
-__init__.py, so pytest puts this folder on sys.path)."""
+"""Helpers for the simulator's own tests."""
 
 from __future__ import annotations
 

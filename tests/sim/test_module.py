@@ -6,10 +6,11 @@ import pickle
 import types
 
 import pytest
-from simhelpers import Harness, make_logger
 
-from trt_exec.testing import SIMULATED_VERSIONS, simulated_tensorrt
 from trt_exec.sim import SimulatedTensorRTModule
+from trt_exec.testing import SIMULATED_VERSIONS, simulated_tensorrt
+
+from .helpers import Harness, make_logger
 
 
 def test_versions_and_module_identity(version: str) -> None:
@@ -191,8 +192,8 @@ def test_fixed_rank_dims() -> None:
 
 
 def test_public_surface_is_deliberate() -> None:
-    import trt_exec.testing as testing
     import trt_exec.sim as simtrt
+    import trt_exec.testing as testing
     import trt_exec.testing.strategies as strategies
 
     for mod in (testing, simtrt):

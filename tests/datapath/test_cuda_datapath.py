@@ -24,10 +24,7 @@ from trt_exec.errors import (
 from trt_exec.testing import DEMO_NETWORK, build_engine, reference, simulated_tensorrt
 from trt_exec.testing.matrix import releases_with, subset
 
-
-def _inputs(batch: int, seed: int = 0) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {n: rng.uniform(-2, 2, (batch, 4)).astype(np.float32) for n in ("x", "y")}
+from ..helpers import demo_inputs, gpu_unavailable_reason
 
 
 @pytest.fixture(params=subset(("10.16.1", "v3"), ("8.6.1", "v2"), ("11.4.0", "v3")))
@@ -98,13 +95,13 @@ def test_graph_signature_changes_with_shape_profile_and_address(monkeypatch):
     monkeypatch.setattr(load_mod, "make_data_path", lambda trt, device, stream=None: path)
     trt = simulated_tensorrt("10.16.1")
     with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt, cuda_graphs=4) as ex:
-        a = _inputs(3)
+        a = demo_inputs(3)
         ex.infer(a)
-        for name, value in _inputs(3, seed=1).items():
+        for name, value in demo_inputs(3, seed=1).items():
             a[name][...] = value  # new data at the same addresses: same key
         ex.infer(a)
         assert path.keys[0] == path.keys[1]
-        ex.infer(_inputs(12))  # new shape (and profile): new key
+        ex.infer(demo_inputs(12))  # new shape (and profile): new key
         assert path.keys[2] != path.keys[1]
         assert path.keys[2][0][0] == 1 and path.keys[1][0][0] == 0
         out = {"sum": np.empty((3, 4), np.float32)}
@@ -165,7 +162,7 @@ def test_cuda_graphs_need_the_cuda_data_path(host_ex):
 
 # --- caller outputs and infer_async in host mode ---------------------------------------------
 def test_caller_outputs_are_written_in_place(host_ex):
-    inputs = _inputs(3)
+    inputs = demo_inputs(3)
     ref = reference(DEMO_NETWORK, inputs)
     out = {"sum": np.full((3, 4), np.nan, np.float32)}
     res = host_ex.infer(inputs, outputs=out)
@@ -175,7 +172,7 @@ def test_caller_outputs_are_written_in_place(host_ex):
 
 
 def test_caller_outputs_refusals(host_ex):
-    inputs = _inputs(2)
+    inputs = demo_inputs(2)
     with pytest.raises(DTypeError, match="'sum'.*float64"):
         host_ex.infer(inputs, outputs={"sum": np.zeros((2, 4))})
     with pytest.raises(ShapeError, match=r"output 'sum'.*\(3, 4\).*\(2, 4\)"):
@@ -196,14 +193,14 @@ def test_caller_outputs_refusals(host_ex):
 
 
 def test_infer_async_in_host_mode_is_done_on_return(host_ex):
-    inputs = _inputs(4)
+    inputs = demo_inputs(4)
     r = host_ex.infer_async(inputs)
     assert r.done() and r.event is None and list(r.outputs) == ["sum", "act"]
     ref = reference(DEMO_NETWORK, inputs)
     for name, value in r.numpy().items():
         np.testing.assert_allclose(value, ref[name])
     first = r["sum"].copy()
-    host_ex.infer_async(_inputs(4, seed=5))
+    host_ex.infer_async(demo_inputs(4, seed=5))
     np.testing.assert_array_equal(r["sum"], first)  # per-call outputs: not overwritten
     r.release()
     r.release()
@@ -222,16 +219,9 @@ def test_device_memory_size_is_version_agnostic():
 
 
 # --- no GPU ----------------------------------------------------------------------------------
-def _have_gpu() -> bool:
-    try:
-        _cuda.context_for(0)
-    except CudaUnavailableError:
-        return False
-    return True
-
-
-@pytest.mark.skipif("_have_gpu()", reason="a GPU is present; this checks the no-GPU error")
 def test_no_gpu_is_a_typed_error_at_first_use():
+    if gpu_unavailable_reason() is None:
+        pytest.skip("a GPU is present; this checks the no-GPU error")
     trt = simulated_tensorrt("10.16.1")
     plan = build_engine(trt, DEMO_NETWORK)
     trt._sim.gpu = True  # what enable_gpu sets; the data path is created at load
