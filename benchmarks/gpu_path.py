@@ -38,9 +38,11 @@ def main() -> None:
                 "numpy->numpy infer": per_call(lambda: ex.infer(x)),
                 "torch->torch infer(outputs=)": per_call(lambda: ex.infer(tx, outputs=outs)),
                 "torch infer_async(outputs=) + sync": per_call(
-                    lambda: (ex.infer_async(tx, stream=s, outputs=outs), s.synchronize())),
+                    lambda: (ex.infer_async(tx, stream=s, outputs=outs), s.synchronize())
+                ),
                 "torch infer_async(outputs=) pipelined": per_call(
-                    lambda: ex.infer_async(tx, stream=s, outputs=outs)),
+                    lambda: ex.infer_async(tx, stream=s, outputs=outs)
+                ),
             }
             s.synchronize()
             for k, v in r.items():

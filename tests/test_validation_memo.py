@@ -74,13 +74,20 @@ def test_a_cai_dict_mutated_in_place_is_validated_again():
 
     class Dev:
         def __init__(self) -> None:
-            self.__cuda_array_interface__ = {"shape": shape, "typestr": "<f4",
-                                             "data": (4096, False), "version": 3}
+            self.__cuda_array_interface__ = {
+                "shape": shape,
+                "typestr": "<f4",
+                "data": (4096, False),
+                "version": 3,
+            }
 
     d = Dev()
     arr, entry = _read("x", d, "input")
-    assert entry is not None and entry[1] == _CAI and entry[2] == frozen_cai(
-        d.__cuda_array_interface__)
+    assert (
+        entry is not None
+        and entry[1] == _CAI
+        and entry[2] == frozen_cai(d.__cuda_array_interface__)
+    )
     assert _recall([entry], d) is entry
     shape[0] = 3  # the producer reuses and mutates its list
     assert _recall([entry], d) is None

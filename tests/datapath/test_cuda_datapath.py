@@ -49,8 +49,7 @@ def test_graph_cache_is_a_bounded_lru_destroying_each_graph_once():
     assert destroyed == ["gb", "ga"] and len(cache) == 2
     cache.clear()
     assert sorted(destroyed) == ["ga", "ga2", "gb", "gc"] and len(cache) == 0
-    assert cache.stats() == {"graphs": 0, "max_graphs": 2, "hits": 1, "misses": 1,
-                             "evictions": 1}
+    assert cache.stats() == {"graphs": 0, "max_graphs": 2, "hits": 1, "misses": 1, "evictions": 1}
 
 
 @pytest.mark.parametrize("bad", [0, -1, True, 1.5, "8", None])
@@ -127,8 +126,17 @@ class _CoreLike:
         return (0, 0x9ABC)
 
 
-@pytest.mark.parametrize("obj, handle", [(0, 0), (7, 7), (np.int64(9), 9), (_TorchLike(), 0x1234),
-                                         (_CupyLike(), 0x5678), (_CoreLike(), 0x9ABC)])
+@pytest.mark.parametrize(
+    "obj, handle",
+    [
+        (0, 0),
+        (7, 7),
+        (np.int64(9), 9),
+        (_TorchLike(), 0x1234),
+        (_CupyLike(), 0x5678),
+        (_CoreLike(), 0x9ABC),
+    ],
+)
 def test_stream_handle_accepts_ints_and_stream_objects(obj, handle):
     assert _cuda.stream_handle(obj) == handle
 
@@ -212,8 +220,11 @@ def test_device_memory_size_is_version_agnostic():
         plan = build_engine(trt, DEMO_NETWORK)
         with trt_exec.load(plan, tensorrt=trt) as ex:
             engine = ex.engine
-            want = (engine.device_memory_size_v2 if hasattr(engine, "device_memory_size_v2")
-                    else engine.device_memory_size)
+            want = (
+                engine.device_memory_size_v2
+                if hasattr(engine, "device_memory_size_v2")
+                else engine.device_memory_size
+            )
             assert ex.device_memory_size == want and ex.device_memory_size > 0, version
             assert ex.device is None
 
@@ -268,8 +279,9 @@ def test_import_needs_no_gpu():
 def test_kernel_source_broadcasts_and_converts():
     from trt_exec.sim.gpu import _strides, kernel_source
 
-    src = kernel_source("elementwise", "SUM", (np.dtype("float16"), np.dtype("float16")),
-                        np.dtype("float16"), 2)
+    src = kernel_source(
+        "elementwise", "SUM", (np.dtype("float16"), np.dtype("float16")), np.dtype("float16"), 2
+    )
     assert 'extern "C" __global__ void k(' in src and "h2f(a[ia])" in src and "f2h(" in src
     assert "long long d0" in src and "long long bs1" in src
     assert _strides((1, 4), (3, 4)) == [0, 1]

@@ -141,8 +141,9 @@ def test_async_numpy_inputs_then_wait(ex):
 def test_cuda_graphs_capture_replay_and_shape_change(gpu_trt):
     trt, backend = gpu_trt
     dev = trt._sim.device
-    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt, backend=backend,
-                       cuda_graphs=2) as ex:
+    with trt_exec.load(
+        build_engine(trt, DEMO_NETWORK), tensorrt=trt, backend=backend, cuda_graphs=2
+    ) as ex:
         a, b = demo_inputs(3, 1), demo_inputs(3, 2)
         _check(ex.infer(a), a)  # miss: runs, then captures
         assert ex.cuda_graphs["graphs"] == 1 and ex.cuda_graphs["misses"] == 1
@@ -194,8 +195,12 @@ def test_refusals(ex):
     host = np.zeros((2, 4), np.float32)
 
     class HostCAI:  # host memory dressed as a CUDA array
-        __cuda_array_interface__ = {"shape": (2, 4), "typestr": "<f4",
-                                    "data": (host.ctypes.data, False), "version": 3}
+        __cuda_array_interface__ = {
+            "shape": (2, 4),
+            "typestr": "<f4",
+            "data": (host.ctypes.data, False),
+            "version": 3,
+        }
 
     with pytest.raises(ArrayError, match="not CUDA device memory"):
         ex.infer({"x": HostCAI(), "y": x})
@@ -257,8 +262,10 @@ def test_memory_returns_after_1000_cycles(gpu):
         if i % 100 == 0:
             lowest = min(lowest, free())
     end = free()
-    print(f"\nMEMORY free at start {start} B, lowest during {lowest} B, at end {end} B, "
-          f"delta {start - end} B")
+    print(
+        f"\nMEMORY free at start {start} B, lowest during {lowest} B, at end {end} B, "
+        f"delta {start - end} B"
+    )
     assert end == start
 
 
@@ -282,7 +289,13 @@ def test_hypothesis_random_networks_equal_numpy(gpu, data):
                 got = out[name]
                 assert got.dtype == want.dtype and got.shape == want.shape, name
                 if want.dtype.kind == "f":
-                    np.testing.assert_allclose(got, want, rtol=2e-3 if want.dtype == np.float16
-                                               else 1e-5, atol=1e-6, equal_nan=True, err_msg=name)
+                    np.testing.assert_allclose(
+                        got,
+                        want,
+                        rtol=2e-3 if want.dtype == np.float16 else 1e-5,
+                        atol=1e-6,
+                        equal_nan=True,
+                        err_msg=name,
+                    )
                 else:
                     np.testing.assert_array_equal(got, want, err_msg=name)
