@@ -8,11 +8,8 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from trt_exec.cli.demo import SIM_RUNS
 from trt_exec.testing import simulated_tensorrt
-
-# Every simulated release with the backends it can run: the same matrix the demo runs.
-SIM_MATRIX = SIM_RUNS
+from trt_exec.testing.matrix import SIM_MATRIX
 
 
 def _host_mode(trt: Any) -> bool:
@@ -68,10 +65,10 @@ def _real_tensorrt_reason() -> tuple[Any, str]:
 
 
 def _targets() -> list[Any]:
+    # Every simulated release with the backends it can run: the same matrix the demo runs.
     params = [
         pytest.param((release, backend), id=f"sim{release}-{backend}")
-        for release, backends in SIM_MATRIX
-        for backend in backends
+        for release, backend in SIM_MATRIX
     ]
     params += [
         pytest.param(("real", backend), id=f"real-tensorrt-{backend}", marks=pytest.mark.tensorrt)

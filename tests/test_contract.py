@@ -18,13 +18,7 @@ from trt_exec.errors import (
 )
 from trt_exec.testing import DEMO_NETWORK, build_engine, reference
 
-
-def _inputs(spec, profile, which=1, seed=0):
-    rng = np.random.default_rng(seed)
-    return {
-        name: rng.uniform(-2, 2, size=spec.profiles[profile][name][which]).astype(dtype)
-        for name, dtype, _ in spec.inputs
-    }
+from .helpers import profile_inputs
 
 
 @pytest.fixture
@@ -67,7 +61,7 @@ def test_io_count_invariant(ex, target):
 @pytest.mark.parametrize("which", [0, 1, 2])
 def test_infer_matches_numpy_in_every_profile(ex, which):
     for k in range(ex.num_profiles):
-        arrays = _inputs(DEMO_NETWORK, k, which, seed=k)
+        arrays = profile_inputs(DEMO_NETWORK, k, which, seed=k)
         got = ex.infer(arrays, profile=k)
         want = reference(DEMO_NETWORK, arrays)
         assert set(got) == set(want)
@@ -79,7 +73,7 @@ def test_infer_matches_numpy_in_every_profile(ex, which):
 def test_profile_chosen_from_shapes(ex):
     # Shapes at each profile's max fit only that profile in the demo network.
     for k in range(ex.num_profiles):
-        arrays = _inputs(DEMO_NETWORK, k, 2)
+        arrays = profile_inputs(DEMO_NETWORK, k, 2)
         got = ex.infer(arrays)
         np.testing.assert_allclose(got["sum"], reference(DEMO_NETWORK, arrays)["sum"])
         assert ex.active_profile == k
@@ -89,15 +83,15 @@ def test_set_profile_pins_and_validates(ex):
     ex.set_profile(1)
     assert ex.profile == 1
     with pytest.raises(ShapeError, match="outside optimization profile 1"):
-        ex.infer(_inputs(DEMO_NETWORK, 0, 0))
+        ex.infer(profile_inputs(DEMO_NETWORK, 0, 0))
     ex.set_profile(None)
-    ex.infer(_inputs(DEMO_NETWORK, 0, 0))
+    ex.infer(profile_inputs(DEMO_NETWORK, 0, 0))
     with pytest.raises(ProfileError, match="out of range"):
         ex.set_profile(ex.num_profiles)
 
 
 def test_shape_outside_every_profile(ex):
-    arrays = _inputs(DEMO_NETWORK, 1, 2)
+    arrays = profile_inputs(DEMO_NETWORK, 1, 2)
     big = {n: np.concatenate([a, a]) for n, a in arrays.items()}
     with pytest.raises(ShapeError) as info:
         ex.infer(big)
@@ -105,7 +99,7 @@ def test_shape_outside_every_profile(ex):
 
 
 def test_bad_names_and_dtypes(ex):
-    arrays = _inputs(DEMO_NETWORK, 0)
+    arrays = profile_inputs(DEMO_NETWORK, 0)
     with pytest.raises(BindingError, match="missing input"):
         ex.infer({"x": arrays["x"]})
     with pytest.raises(BindingError, match="unknown input"):
@@ -115,8 +109,8 @@ def test_bad_names_and_dtypes(ex):
 
 
 def test_results_are_not_overwritten_by_later_calls(ex):
-    a = _inputs(DEMO_NETWORK, 0, seed=1)
-    b = _inputs(DEMO_NETWORK, 0, seed=2)
+    a = profile_inputs(DEMO_NETWORK, 0, seed=1)
+    b = profile_inputs(DEMO_NETWORK, 0, seed=2)
     first = ex.infer(a)
     saved = {n: v.copy() for n, v in first.items()}
     ex.infer(b)
@@ -130,7 +124,7 @@ def test_close_is_idempotent_and_final(target, plan):
     ex.close()
     assert ex.closed
     with pytest.raises(ClosedError):
-        ex.infer(_inputs(DEMO_NETWORK, 0))
+        ex.infer(profile_inputs(DEMO_NETWORK, 0))
     with pytest.raises(ClosedError):
         ex.set_profile(0)
 
@@ -143,7 +137,7 @@ def test_load_from_path_and_engine_object(target, plan, tmp_path):
     runtime = target.trt.Runtime(target.trt.Logger(target.trt.Logger.WARNING))
     engine = runtime.deserialize_cuda_engine(bytes(plan))
     with trt_exec.load(engine, tensorrt=target.trt, backend=target.backend) as ex:
-        arrays = _inputs(DEMO_NETWORK, 0)
+        arrays = profile_inputs(DEMO_NETWORK, 0)
         np.testing.assert_allclose(ex.infer(arrays)["sum"], reference(DEMO_NETWORK, arrays)["sum"])
 
 
@@ -179,7 +173,7 @@ def test_bad_engine_bytes(target, plan):
 def test_raw_execute_with_caller_buffers(ex, target):
     if not target.host_memory:
         pytest.skip("raw host pointers only stand in for device memory on the simulator's CPU mode")
-    arrays = _inputs(DEMO_NETWORK, 1, 0)
+    arrays = profile_inputs(DEMO_NETWORK, 1, 0)
     out_shapes = ex.prepare({n: a.shape for n, a in arrays.items()})
     outs = {n: np.empty(s, dtype=ex.outputs[n].dtype) for n, s in out_shapes.items()}
     addresses = {n: a.ctypes.data for n, a in {**arrays, **outs}.items()}
@@ -196,7 +190,7 @@ def test_injected_execute_failure_is_typed_and_recoverable(ex, target):
         pytest.skip("failure injection is a simulator feature")
     method = "execute_async_v2" if target.backend == "v2" else "execute_async_v3"
     target.trt._sim.inject_failure(method, times=1, message="injected failure")
-    arrays = _inputs(DEMO_NETWORK, 0)
+    arrays = profile_inputs(DEMO_NETWORK, 0)
     with pytest.raises(ExecutionError) as info:
         ex.infer(arrays)
     assert any("injected failure" in line for line in info.value.tensorrt_log)

@@ -9,22 +9,22 @@ import numpy as np
 
 import trt_exec.testing as testing
 from trt_exec.cli import demo
+from trt_exec.testing.matrix import SIM_MATRIX
 
 
 def test_demo_runs_every_release_and_backend():
     out = io.StringIO()
     assert demo.run_demo(out) == 0
     text = out.getvalue()
-    for version, backends in demo.SIM_RUNS:
+    for version, backend in SIM_MATRIX:
         label = version.replace("rtx-", "")
-        for backend in backends:
-            lines = [
-                ln
-                for ln in text.splitlines()
-                if f" {label} (SIMULATED)" in ln and f"backend={backend}" in ln
-            ]
-            assert len(lines) == 2, (version, backend)  # one line per profile
-            assert all("matches numpy" in ln for ln in lines)
+        lines = [
+            ln
+            for ln in text.splitlines()
+            if f" {label} (SIMULATED)" in ln and f"backend={backend}" in ln
+        ]
+        assert len(lines) == 2, (version, backend)  # one line per profile
+        assert all("matches numpy" in ln for ln in lines)
     assert "everything above ran on the simulator" in text
 
 

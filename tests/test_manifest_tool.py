@@ -31,7 +31,10 @@ from manifest_lib import (  # noqa: E402
     parse_params,
 )
 
-RELEASES = ["8.6.1", "10.0.1", "10.16.1", "11.4.0", "rtx-1.7.1"]
+from .fidelity.helpers import MANIFEST_RELEASES  # noqa: E402
+
+# The releases with a manifest read from a real wheel: the fidelity tests' list.
+RELEASES = list(MANIFEST_RELEASES)
 ATTR_KINDS = {
     "method", "property", "enum_member", "staticmethod", "classmethod", "class", "enum",
     "constant",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_helpers import RELEASES
 
 from trt_exec.testing import DEMO_NETWORK, build_engine, simulated_tensorrt
+
+from .helpers import RELEASES
 
 
 @pytest.fixture(scope="session")

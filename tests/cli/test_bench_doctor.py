@@ -12,7 +12,6 @@ import time
 
 import numpy as np
 import pytest
-from cli_helpers import clean_env, conforms, run_cli
 
 from trt_exec.cli import bench as _bench
 from trt_exec.cli.doctor import DOCTOR_SCHEMA, diagnose
@@ -20,6 +19,8 @@ from trt_exec.cli.inputs import parse_input, resolve_inputs
 from trt_exec.cli.main import BENCH_SCHEMA
 from trt_exec.errors import BindingError, ConfigurationError
 from trt_exec.spec import ProfileShape, TensorSpec
+
+from .helpers import clean_env, conforms, run_cli
 
 SIM = ("--tensorrt", "sim:10.16.1")
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_helpers import RELEASES, clean_env, conforms, run_cli
 
 from trt_exec.cli.inspect import INSPECT_SCHEMA
 from trt_exec.cli.main import RUN_SCHEMA
 from trt_exec.testing import DEMO_NETWORK, reference
+
+from .helpers import RELEASES, clean_env, conforms, run_cli
 
 # The simulated ICudaEngine's device-memory attribute by release: _v2 from 10.1, the original
 # before 11.0 (TENSORRT_FACTS.md "API timeline").

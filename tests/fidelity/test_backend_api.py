@@ -5,7 +5,7 @@ How "touches" is determined: a representative workload (the contract suite's: lo
 a path and an ICudaEngine; infer in every profile; prepare + execute; set_profile; a pool; the
 error paths; data-dependent outputs through the IOutputAllocator on V3; the inspect report;
 close) runs against ``simulated_tensorrt(release, record_access=True)``. The simulator records
-every public attribute read (``mod._sim.accesses``); ``fidelity_lib.install_call_recorder`` adds
+every public attribute read (``mod._sim.accesses``); ``helpers.install_call_recorder`` adds
 each call's arguments and each attribute write. Only what trt_exec's library code does counts
 (callers in ``trt_exec.*`` but not ``trt_exec.testing.*``, which builds engines for tests). A call
 added anywhere in trt_exec is therefore checked without editing this file, against the releases
@@ -15,7 +15,7 @@ on which that code path runs - so ``device_memory_size`` (read before 10.1) and
 Backends claim (issue 3): V2 8.4.3 and 8.6.1; V3 8.6.1, 10.0.1, 10.16.1, 11.4.0 and
 TensorRT-RTX 1.7.1. TensorRT 8.4.3 has no binding wheel here: its reference is the 8.6.1
 manifest less the 8.5/8.6 additions, following the documents in
-``fidelity_lib.REFERENCE_8_4_3_DOCS`` (the TensorRT 8.4.3 Python API pages for ICudaEngine and
+``helpers.REFERENCE_8_4_3_DOCS`` (the TensorRT 8.4.3 Python API pages for ICudaEngine and
 IExecutionContext, and the 8.5/8.6 release notes).
 """
 
@@ -27,21 +27,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fidelity_lib import (
-    CLAIMS,
-    REFERENCE_8_4_3_DOCS,
-    Call,
-    SetAttr,
-    call_fits,
-    describe_overloads,
-    doc_def_params,
-    get_attribute,
-    install_call_recorder,
-    is_library_module,
-    library_subclasses,
-    overloads,
-    reference_manifest,
-)
 
 import trt_exec
 from trt_exec.cli.inspect import bindings_layout, device_memory
@@ -58,6 +43,24 @@ from trt_exec.testing import (
     simulated_tensorrt,
 )
 
+from ..helpers import profile_inputs
+from .helpers import (
+    CLAIMS,
+    MANIFEST_RELEASES,
+    REFERENCE_8_4_3_DOCS,
+    Call,
+    SetAttr,
+    call_fits,
+    describe_overloads,
+    doc_def_params,
+    get_attribute,
+    install_call_recorder,
+    is_library_module,
+    library_subclasses,
+    overloads,
+    reference_manifest,
+)
+
 # One data-dependent output (non_zero) next to a static one.
 DD_NETWORK = NetworkSpec(
     inputs=(InputSpec("x", "float32", (-1, 4)),),
@@ -65,14 +68,6 @@ DD_NETWORK = NetworkSpec(
     outputs=("nz", "neg"),
     profiles=((((1, 4), (2, 4), (4, 4)),),),
 )
-
-
-def _inputs(spec: NetworkSpec, profile: int, which: int = 1, seed: int = 0) -> dict[str, Any]:
-    rng = np.random.default_rng(seed)
-    return {
-        i.name: rng.uniform(-2, 2, size=spec.profiles[profile][i.name][which]).astype(i.dtype)
-        for i in spec.inputs
-    }
 
 
 def _check(got: dict[str, Any], spec: NetworkSpec, arrays: dict[str, Any]) -> None:
@@ -93,16 +88,16 @@ def run_workload(trt: Any, backend: str, tmp_path: Any) -> None:
         assert ex.backend == backend
         for k in range(ex.num_profiles):
             for which in range(3):
-                arrays = _inputs(DEMO_NETWORK, k, which, seed=k)
+                arrays = profile_inputs(DEMO_NETWORK, k, which, seed=k)
                 _check(ex.infer(arrays, profile=k), DEMO_NETWORK, arrays)
-            arrays = _inputs(DEMO_NETWORK, k, 2)
+            arrays = profile_inputs(DEMO_NETWORK, k, 2)
             _check(ex.infer(arrays), DEMO_NETWORK, arrays)  # profile chosen from the shapes
         ex.set_profile(1)
-        arrays = _inputs(DEMO_NETWORK, 1, 0)
+        arrays = profile_inputs(DEMO_NETWORK, 1, 0)
         _check(ex.infer(arrays), DEMO_NETWORK, arrays)
         ex.set_profile(None)
         # prepare + execute on caller buffers (host pointers stand in for device memory).
-        arrays = _inputs(DEMO_NETWORK, 0, 1)
+        arrays = profile_inputs(DEMO_NETWORK, 0, 1)
         shapes = ex.prepare({n: a.shape for n, a in arrays.items()})
         bufs = {n: np.empty(s, dtype=ex.outputs[n].dtype) for n, s in shapes.items()}
         ex.execute({n: a.ctypes.data for n, a in {**arrays, **bufs}.items()}, 0)
@@ -123,7 +118,7 @@ def run_workload(trt: Any, backend: str, tmp_path: Any) -> None:
         for method in (enqueue, shape_setter, "set_optimization_profile_async"):
             trt._sim.inject_failure(method, times=1, message=f"injected {method}")
             k = 1 if ex.active_profile == 0 else 0
-            arrays = _inputs(DEMO_NETWORK, k, 2, seed=3)
+            arrays = profile_inputs(DEMO_NETWORK, k, 2, seed=3)
             with pytest.raises(ExecutionError):
                 ex.infer(arrays)
             _check(ex.infer(arrays), DEMO_NETWORK, arrays)
@@ -132,15 +127,15 @@ def run_workload(trt: Any, backend: str, tmp_path: Any) -> None:
     path = tmp_path / f"{trt._sim.version}-{backend}.engine"
     path.write_bytes(plan)
     with trt_exec.load(str(path), tensorrt=trt, backend=backend, profile=1) as ex:
-        arrays = _inputs(DEMO_NETWORK, 1)
+        arrays = profile_inputs(DEMO_NETWORK, 1)
         _check(ex.infer(arrays), DEMO_NETWORK, arrays)
     runtime = trt.Runtime(trt.Logger(trt.Logger.WARNING))
     engine = runtime.deserialize_cuda_engine(plan)
     with trt_exec.load(engine, tensorrt=trt, backend=backend) as ex:
-        arrays = _inputs(DEMO_NETWORK, 0)
+        arrays = profile_inputs(DEMO_NETWORK, 0)
         _check(ex.infer(arrays), DEMO_NETWORK, arrays)
     with Pool(plan, size=2, tensorrt=trt, backend=backend) as pool:
-        arrays = _inputs(DEMO_NETWORK, 1)
+        arrays = profile_inputs(DEMO_NETWORK, 1)
         _check(pool.infer(arrays), DEMO_NETWORK, arrays)
     with pytest.raises(EngineLoadError):
         trt_exec.load(b"\x00" * 64, tensorrt=trt, backend=backend)
@@ -155,7 +150,7 @@ def run_workload(trt: Any, backend: str, tmp_path: Any) -> None:
         dd_plan = build_engine(trt, DD_NETWORK)
         with trt_exec.load(dd_plan, tensorrt=trt, backend=backend) as ex:
             for which in range(3):
-                arrays = _inputs(DD_NETWORK, 0, which, seed=which)
+                arrays = profile_inputs(DD_NETWORK, 0, which, seed=which)
                 arrays["x"][0, :2] = 0  # some zeros, so non_zero has work to do
                 got = ex.infer(arrays)
                 want = reference(DD_NETWORK, arrays)
@@ -357,6 +352,14 @@ def override_problems(run: Run, claimed: list[dict[str, Any]]) -> list[str]:
 
 def _claimed_manifests(backend: str) -> list[dict[str, Any]]:
     return [reference_manifest(r) for r, b in CLAIMS if b == backend]
+
+
+def test_every_claimed_release_but_8_4_3_has_a_real_manifest():
+    """The claims are the contract matrix; each release of it is checked against a manifest read
+    from a real wheel, except 8.4.3 (the documented reference)."""
+    claimed = {r for r, _ in CLAIMS}
+    assert claimed - set(MANIFEST_RELEASES) == {"8.4.3"}
+    assert set(MANIFEST_RELEASES) <= claimed
 
 
 # ------------------------------------------------------------------------------------------

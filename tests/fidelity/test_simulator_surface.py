@@ -12,10 +12,11 @@ TensorRT-RTX 1.7.1):
   defaults);
 - what a release removed (derived from manifest diffs, not a hand list) is absent.
 
-TensorRT 8.4.3 is simulated but has no binding wheel here (see ``fidelity_lib``): its reference
-is the 8.6.1 manifest less the 8.5/8.6 additions, per the TensorRT 8.4.3 Python API documentation
-and the 8.5/8.6 release notes listed in ``fidelity_lib.REFERENCE_8_4_3_DOCS``. Enum members of
-8.4.3 are checked as a subset only (the derivation removes only the members the notes name).
+TensorRT 8.4.3 is simulated but has no binding wheel here (see ``tests/fidelity/helpers.py``):
+its reference is the 8.6.1 manifest less the 8.5/8.6 additions, per the TensorRT 8.4.3 Python API
+documentation and the 8.5/8.6 release notes listed in ``helpers.REFERENCE_8_4_3_DOCS``. Enum
+members of 8.4.3 are checked as a subset only (the derivation removes only the members the notes
+name).
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ import inspect
 from typing import Any
 
 import pytest
-from fidelity_lib import (
+
+from trt_exec.sim._types import EnumBase
+from trt_exec.testing import SIMULATED_VERSIONS, simulated_tensorrt
+
+from .helpers import (
     ATTRS_ADDED_AFTER_8_4,
     CLASSES_ADDED_AFTER_8_4,
     MANIFEST_RELEASES,
@@ -34,9 +39,6 @@ from fidelity_lib import (
     overloads,
     reference_manifest,
 )
-
-from trt_exec.sim._types import EnumBase
-from trt_exec.testing import SIMULATED_VERSIONS, simulated_tensorrt
 
 RELEASES = [r for r in SIMULATED_VERSIONS if r in MANIFEST_RELEASES or r == "8.4.3"]
 # Dunders the manifests record (tools/trt_api_manifest.py KEEP_DUNDERS), less __init__ (checked

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from trt_exec.errors import CudaUnavailableError
+from trt_exec.testing.matrix import subset
 
-
-def gpu_unavailable_reason() -> str | None:
-    try:
-        from trt_exec.cuda.driver import context_for
-
-        context_for(0)
-    except CudaUnavailableError as exc:
-        return f"no usable CUDA GPU: {exc}"
-    return None
+from ..helpers import gpu_unavailable_reason
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +16,9 @@ def gpu() -> None:
         pytest.skip(reason)
 
 
-@pytest.fixture(params=[("10.16.1", "v3"), ("8.6.1", "v2")], ids=["sim10.16.1-v3", "sim8.6.1-v2"])
+@pytest.fixture(
+    params=subset(("10.16.1", "v3"), ("8.6.1", "v2")), ids=["sim10.16.1-v3", "sim8.6.1-v2"]
+)
 def gpu_trt(request: pytest.FixtureRequest, gpu: None):
     from trt_exec.sim.gpu import enable_gpu
     from trt_exec.testing import simulated_tensorrt

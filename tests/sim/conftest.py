@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from simhelpers import NAMED_VERSIONS
 
 from trt_exec.testing import SIMULATED_VERSIONS
+
+from .helpers import NAMED_VERSIONS
 
 
 @pytest.fixture(params=SIMULATED_VERSIONS)

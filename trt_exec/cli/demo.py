@@ -16,16 +16,7 @@ import numpy as np
 from ..discovery import is_simulated, module_flavor, module_version
 from ..executor import BaseExecutor
 from ..loading import load
-
-# (simulated release, backends to run)
-SIM_RUNS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("8.4.3", ("v2",)),
-    ("8.6.1", ("v2", "v3")),
-    ("10.0.1", ("v3",)),
-    ("10.16.1", ("v3",)),
-    ("11.4.0", ("v3",)),
-    ("rtx-1.7.1", ("v3",)),
-)
+from ..testing.matrix import SIM_RUNS
 
 
 def io_table(ex: BaseExecutor) -> str:

@@ -1,5 +1,6 @@
-"""Test support: a simulated TensorRT, tiny test networks and (in ``.strategies``) Hypothesis
-strategies. ``trt_exec.testing.strategies`` is the only module here that imports hypothesis."""
+"""Test support: a simulated TensorRT, tiny test networks, (in ``.matrix``) the contract matrix of
+releases and backends, and (in ``.strategies``) Hypothesis strategies.
+``trt_exec.testing.strategies`` is the only module here that imports hypothesis."""
 
 from ..sim import SIMULATED_VERSIONS, HostDevice, NullDevice, SimControl, simulated_tensorrt
 from ..sim.gpu import enable_gpu

@@ -22,20 +22,14 @@ if str(REPO / "tools") not in sys.path:
 import manifest_lib  # noqa: E402
 from manifest_lib import get_attribute, load_manifest, signature_params  # noqa: E402
 
+from trt_exec.testing.matrix import SIM_MATRIX  # noqa: E402
+
 # Releases with a manifest read from a real wheel, by simulator label.
 MANIFEST_RELEASES = ("8.6.1", "10.0.1", "10.16.1", "11.4.0", "rtx-1.7.1")
 
-# What each backend claims (issue 3). 8.4.3 is V2's oldest claim but has no manifest: see
-# REFERENCE_8_4_3_DOCS.
-CLAIMS: tuple[tuple[str, str], ...] = (
-    ("8.4.3", "v2"),
-    ("8.6.1", "v2"),
-    ("8.6.1", "v3"),
-    ("10.0.1", "v3"),
-    ("10.16.1", "v3"),
-    ("11.4.0", "v3"),
-    ("rtx-1.7.1", "v3"),
-)
+# What each backend claims (issue 3): the contract matrix. 8.4.3 is V2's oldest claim but has no
+# manifest: see REFERENCE_8_4_3_DOCS.
+CLAIMS: tuple[tuple[str, str], ...] = SIM_MATRIX
 
 # ------------------------------------------------------------------------------------------
 # TensorRT 8.4.3. No binding wheel of 8.4 exists on PyPI for the Pythons here (tensorrt 8.4 was
@@ -220,7 +214,8 @@ def is_library_module(name: str) -> bool:
     trt_exec.sim is the simulated TensorRT itself)."""
     if not (name == "trt_exec" or name.startswith("trt_exec.")):
         return False
-    return not any(name == p or name.startswith(p + ".") for p in ("trt_exec.testing", "trt_exec.sim"))
+    support = ("trt_exec.testing", "trt_exec.sim")
+    return not any(name == p or name.startswith(p + ".") for p in support)
 
 
 class Call(NamedTuple):

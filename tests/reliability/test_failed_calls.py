@@ -10,22 +10,23 @@ from typing import Any
 
 import numpy as np
 import pytest
-from relhelpers import (
-    TARGET_IDS,
-    TARGETS,
-    assert_correct,
-    assert_log_capture_closed,
-    assert_still_works,
-    demo_inputs,
-    open_executor,
-    plan,
-    sim,
-)
 
 import trt_exec
 from trt_exec import errors as E
 from trt_exec.sim import DeviceError, HostDevice
 from trt_exec.sim.devices import host_array
+
+from ..helpers import demo_inputs
+from .helpers import (
+    TARGET_IDS,
+    TARGETS,
+    assert_correct,
+    assert_log_capture_closed,
+    assert_still_works,
+    open_executor,
+    plan,
+    sim,
+)
 
 
 @pytest.fixture(params=TARGETS, ids=TARGET_IDS)

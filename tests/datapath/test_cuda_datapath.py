@@ -24,14 +24,12 @@ from trt_exec.errors import (
     ShapeError,
 )
 from trt_exec.testing import DEMO_NETWORK, build_engine, reference, simulated_tensorrt
+from trt_exec.testing.matrix import releases_with, subset
+
+from ..helpers import demo_inputs, gpu_unavailable_reason
 
 
-def _inputs(batch: int, seed: int = 0) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {n: rng.uniform(-2, 2, (batch, 4)).astype(np.float32) for n in ("x", "y")}
-
-
-@pytest.fixture(params=[("10.16.1", "v3"), ("8.6.1", "v2"), ("11.4.0", "v3")])
+@pytest.fixture(params=subset(("10.16.1", "v3"), ("8.6.1", "v2"), ("11.4.0", "v3")))
 def host_ex(request):
     version, backend = request.param
     trt = simulated_tensorrt(version)
@@ -53,8 +51,7 @@ def test_graph_cache_is_a_bounded_lru_destroying_each_graph_once():
     assert destroyed == ["gb", "ga"] and len(cache) == 2
     cache.clear()
     assert sorted(destroyed) == ["ga", "ga2", "gb", "gc"] and len(cache) == 0
-    assert cache.stats() == {"graphs": 0, "max_graphs": 2, "hits": 1, "misses": 1,
-                             "evictions": 1}
+    assert cache.stats() == {"graphs": 0, "max_graphs": 2, "hits": 1, "misses": 1, "evictions": 1}
 
 
 @pytest.mark.parametrize("bad", [0, -1, True, 1.5, "8", None])
@@ -101,13 +98,13 @@ def test_graph_signature_changes_with_shape_profile_and_address(monkeypatch):
     monkeypatch.setattr(load_mod, "make_data_path", lambda trt, device, stream=None: path)
     trt = simulated_tensorrt("10.16.1")
     with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt, cuda_graphs=4) as ex:
-        a = _inputs(3)
+        a = demo_inputs(3)
         ex.infer(a)
-        for name, value in _inputs(3, seed=1).items():
+        for name, value in demo_inputs(3, seed=1).items():
             a[name][...] = value  # new data at the same addresses: same key
         ex.infer(a)
         assert path.keys[0] == path.keys[1]
-        ex.infer(_inputs(12))  # new shape (and profile): new key
+        ex.infer(demo_inputs(12))  # new shape (and profile): new key
         assert path.keys[2] != path.keys[1]
         assert path.keys[2][0][0] == 1 and path.keys[1][0][0] == 0
         out = {"sum": np.empty((3, 4), np.float32)}
@@ -133,8 +130,17 @@ class _CoreLike:
         return (0, 0x9ABC)
 
 
-@pytest.mark.parametrize("obj, handle", [(0, 0), (7, 7), (np.int64(9), 9), (_TorchLike(), 0x1234),
-                                         (_CupyLike(), 0x5678), (_CoreLike(), 0x9ABC)])
+@pytest.mark.parametrize(
+    "obj, handle",
+    [
+        (0, 0),
+        (7, 7),
+        (np.int64(9), 9),
+        (_TorchLike(), 0x1234),
+        (_CupyLike(), 0x5678),
+        (_CoreLike(), 0x9ABC),
+    ],
+)
 def test_stream_handle_accepts_ints_and_stream_objects(obj, handle):
     assert _driver.stream_handle(obj) == handle
 
@@ -168,7 +174,7 @@ def test_cuda_graphs_need_the_cuda_data_path(host_ex):
 
 # --- caller outputs and infer_async in host mode ---------------------------------------------
 def test_caller_outputs_are_written_in_place(host_ex):
-    inputs = _inputs(3)
+    inputs = demo_inputs(3)
     ref = reference(DEMO_NETWORK, inputs)
     out = {"sum": np.full((3, 4), np.nan, np.float32)}
     res = host_ex.infer(inputs, outputs=out)
@@ -178,7 +184,7 @@ def test_caller_outputs_are_written_in_place(host_ex):
 
 
 def test_caller_outputs_refusals(host_ex):
-    inputs = _inputs(2)
+    inputs = demo_inputs(2)
     with pytest.raises(DTypeError, match="'sum'.*float64"):
         host_ex.infer(inputs, outputs={"sum": np.zeros((2, 4))})
     with pytest.raises(ShapeError, match=r"output 'sum'.*\(3, 4\).*\(2, 4\)"):
@@ -199,42 +205,38 @@ def test_caller_outputs_refusals(host_ex):
 
 
 def test_infer_async_in_host_mode_is_done_on_return(host_ex):
-    inputs = _inputs(4)
+    inputs = demo_inputs(4)
     r = host_ex.infer_async(inputs)
     assert r.done() and r.event is None and list(r.outputs) == ["sum", "act"]
     ref = reference(DEMO_NETWORK, inputs)
     for name, value in r.numpy().items():
         np.testing.assert_allclose(value, ref[name])
     first = r["sum"].copy()
-    host_ex.infer_async(_inputs(4, seed=5))
+    host_ex.infer_async(demo_inputs(4, seed=5))
     np.testing.assert_array_equal(r["sum"], first)  # per-call outputs: not overwritten
     r.release()
     r.release()
 
 
 def test_device_memory_size_is_version_agnostic():
-    for version in ("8.6.1", "10.0.1", "10.16.1", "11.4.0", "rtx-1.7.1"):
+    for version in releases_with("v3"):
         trt = simulated_tensorrt(version)
         plan = build_engine(trt, DEMO_NETWORK)
         with trt_exec.load(plan, tensorrt=trt) as ex:
             engine = ex.engine
-            want = (engine.device_memory_size_v2 if hasattr(engine, "device_memory_size_v2")
-                    else engine.device_memory_size)
+            want = (
+                engine.device_memory_size_v2
+                if hasattr(engine, "device_memory_size_v2")
+                else engine.device_memory_size
+            )
             assert ex.device_memory_size == want and ex.device_memory_size > 0, version
             assert ex.device is None
 
 
 # --- no GPU ----------------------------------------------------------------------------------
-def _have_gpu() -> bool:
-    try:
-        _driver.context_for(0)
-    except CudaUnavailableError:
-        return False
-    return True
-
-
-@pytest.mark.skipif("_have_gpu()", reason="a GPU is present; this checks the no-GPU error")
 def test_no_gpu_is_a_typed_error_at_first_use():
+    if gpu_unavailable_reason() is None:
+        pytest.skip("a GPU is present; this checks the no-GPU error")
     trt = simulated_tensorrt("10.16.1")
     plan = build_engine(trt, DEMO_NETWORK)
     trt._sim.gpu = True  # what enable_gpu sets; the data path is created at load
@@ -281,8 +283,9 @@ def test_import_needs_no_gpu():
 def test_kernel_source_broadcasts_and_converts():
     from trt_exec.sim.gpu import _strides, kernel_source
 
-    src = kernel_source("elementwise", "SUM", (np.dtype("float16"), np.dtype("float16")),
-                        np.dtype("float16"), 2)
+    src = kernel_source(
+        "elementwise", "SUM", (np.dtype("float16"), np.dtype("float16")), np.dtype("float16"), 2
+    )
     assert 'extern "C" __global__ void k(' in src and "h2f(a[ia])" in src and "f2h(" in src
     assert "long long d0" in src and "long long bs1" in src
     assert _strides((1, 4), (3, 4)) == [0, 1]

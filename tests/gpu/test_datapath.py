@@ -12,12 +12,9 @@ import trt_exec
 from trt_exec.errors import ArrayError, DTypeError, ShapeError
 from trt_exec.testing import DEMO_NETWORK, InputSpec, NetworkSpec, OpSpec, build_engine, reference
 
+from ..helpers import demo_inputs
+
 pytestmark = pytest.mark.gpu
-
-
-def _inputs(batch: int, seed: int = 0) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {n: rng.uniform(-2, 2, (batch, 4)).astype(np.float32) for n in ("x", "y")}
 
 
 def _check(out: dict, inputs: dict) -> None:
@@ -48,25 +45,25 @@ def ex(gpu_trt):
 def test_numpy_in_numpy_out_both_profiles(ex):
     assert ex.device == 0 and ex.device_memory_size is not None
     for batch in (2, 12, 3, 4, 16, 1):
-        inputs = _inputs(batch, seed=batch)
+        inputs = demo_inputs(batch, seed=batch)
         out = ex.infer(inputs)
         assert all(isinstance(v, np.ndarray) for v in out.values())
         _check(out, inputs)
 
 
 def test_profile_switch_explicit(ex):
-    inputs = _inputs(4)
+    inputs = demo_inputs(4)
     _check(ex.infer(inputs, profile=0), inputs)
     _check(ex.infer(inputs, profile=1), inputs)
     ex.set_profile(1)
-    _check(ex.infer(_inputs(8)), _inputs(8))
+    _check(ex.infer(demo_inputs(8)), demo_inputs(8))
     ex.set_profile(None)
-    _check(ex.infer(_inputs(2)), _inputs(2))
+    _check(ex.infer(demo_inputs(2)), demo_inputs(2))
 
 
 def test_torch_in_out_and_caller_outputs(ex):
     torch = pytest.importorskip("torch")
-    inputs = _inputs(3)
+    inputs = demo_inputs(3)
     tin = {k: torch.from_numpy(v).cuda() for k, v in inputs.items()}
     _check(ex.infer(tin), inputs)
     outs = {"sum": torch.empty((3, 4), device="cuda"), "act": torch.empty((3, 4), device="cuda")}
@@ -80,7 +77,7 @@ def test_torch_in_out_and_caller_outputs(ex):
 
 def test_cupy_in_out(ex):
     cp = pytest.importorskip("cupy")
-    inputs = _inputs(5)
+    inputs = demo_inputs(5)
     cin = {k: cp.asarray(v) for k, v in inputs.items()}
     outs = {"sum": cp.empty((5, 4), cp.float32)}
     res = ex.infer(cin, outputs=outs)
@@ -91,7 +88,7 @@ def test_cupy_in_out(ex):
 
 
 def test_numpy_caller_outputs_written_in_place(ex):
-    inputs = _inputs(2)
+    inputs = demo_inputs(2)
     outs = {"act": np.full((2, 4), np.nan, np.float32)}
     res = ex.infer(inputs, outputs=outs)
     assert res["act"] is outs["act"]
@@ -111,7 +108,7 @@ def test_dlpack_only_input(ex):
         def __dlpack_device__(self):
             return self.t.__dlpack_device__()
 
-    inputs = _inputs(2)
+    inputs = demo_inputs(2)
     _check(ex.infer({k: OnlyDLPack(torch.from_numpy(v).cuda()) for k, v in inputs.items()}), inputs)
 
 
@@ -134,7 +131,7 @@ def test_two_streams_interleaved(ex):
 
 
 def test_async_numpy_inputs_then_wait(ex):
-    inputs = [_inputs(4, seed=s) for s in range(5)]
+    inputs = [demo_inputs(4, seed=s) for s in range(5)]
     results = [ex.infer_async(i) for i in inputs]
     for inp, r in zip(inputs, results):
         _check(r.numpy(), inp)
@@ -144,20 +141,21 @@ def test_async_numpy_inputs_then_wait(ex):
 def test_cuda_graphs_capture_replay_and_shape_change(gpu_trt):
     trt, backend = gpu_trt
     dev = trt._sim.device
-    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt, backend=backend,
-                       cuda_graphs=2) as ex:
-        a, b = _inputs(3, 1), _inputs(3, 2)
+    with trt_exec.load(
+        build_engine(trt, DEMO_NETWORK), tensorrt=trt, backend=backend, cuda_graphs=2
+    ) as ex:
+        a, b = demo_inputs(3, 1), demo_inputs(3, 2)
         _check(ex.infer(a), a)  # miss: runs, then captures
         assert ex.cuda_graphs["graphs"] == 1 and ex.cuda_graphs["misses"] == 1
         launches = dev.launches
         _check(ex.infer(b), b)  # replay with new data in the same buffers
         assert ex.cuda_graphs["hits"] == 1
         assert dev.launches == launches  # the simulator was not called: the graph ran
-        c = _inputs(12, 3)  # a new shape and profile: a new capture, right result
+        c = demo_inputs(12, 3)  # a new shape and profile: a new capture, right result
         _check(ex.infer(c), c)
         assert ex.cuda_graphs["graphs"] == 2 and ex.cuda_graphs["misses"] == 2
         _check(ex.infer(a), a)
-        d = _inputs(2, 4)
+        d = demo_inputs(2, 4)
         _check(ex.infer(d), d)
         assert ex.cuda_graphs["evictions"] == 1 and ex.cuda_graphs["graphs"] == 2
         ex.disable_cuda_graphs()
@@ -197,8 +195,12 @@ def test_refusals(ex):
     host = np.zeros((2, 4), np.float32)
 
     class HostCAI:  # host memory dressed as a CUDA array
-        __cuda_array_interface__ = {"shape": (2, 4), "typestr": "<f4",
-                                    "data": (host.ctypes.data, False), "version": 3}
+        __cuda_array_interface__ = {
+            "shape": (2, 4),
+            "typestr": "<f4",
+            "data": (host.ctypes.data, False),
+            "version": 3,
+        }
 
     with pytest.raises(ArrayError, match="not CUDA device memory"):
         ex.infer({"x": HostCAI(), "y": x})
@@ -214,7 +216,7 @@ def test_refusals(ex):
             dp.check_device_array("input", "x", other)
     finally:
         dp.close()
-    _check(ex.infer(_inputs(2)), _inputs(2))  # still usable
+    _check(ex.infer(demo_inputs(2)), demo_inputs(2))  # still usable
 
 
 def test_data_dependent_output_on_gpu(gpu):
@@ -246,7 +248,7 @@ def test_memory_returns_after_1000_cycles(gpu):
 
     trt = enable_gpu(simulated_tensorrt("10.16.1"))
     plan = build_engine(trt, DEMO_NETWORK)
-    inputs = _inputs(4)
+    inputs = demo_inputs(4)
 
     def cycle() -> None:
         ex = trt_exec.load(plan, tensorrt=trt)
@@ -267,8 +269,10 @@ def test_memory_returns_after_1000_cycles(gpu):
         if i % 100 == 0:
             lowest = min(lowest, free())
     end = free()
-    print(f"\nMEMORY free at start {start} B, lowest during {lowest} B, at end {end} B, "
-          f"delta {start - end} B")
+    print(
+        f"\nMEMORY free at start {start} B, lowest during {lowest} B, at end {end} B, "
+        f"delta {start - end} B"
+    )
     assert end == start
 
 
@@ -292,7 +296,13 @@ def test_hypothesis_random_networks_equal_numpy(gpu, data):
                 got = out[name]
                 assert got.dtype == want.dtype and got.shape == want.shape, name
                 if want.dtype.kind == "f":
-                    np.testing.assert_allclose(got, want, rtol=2e-3 if want.dtype == np.float16
-                                               else 1e-5, atol=1e-6, equal_nan=True, err_msg=name)
+                    np.testing.assert_allclose(
+                        got,
+                        want,
+                        rtol=2e-3 if want.dtype == np.float16 else 1e-5,
+                        atol=1e-6,
+                        equal_nan=True,
+                        err_msg=name,
+                    )
                 else:
                     np.testing.assert_array_equal(got, want, err_msg=name)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from simhelpers import BINDING_VERSIONS, Harness
 
 from trt_exec.testing import DEMO_NETWORK
+
+from .helpers import BINDING_VERSIONS, Harness
 
 
 def test_named_tensor_metadata(named_version: str) -> None:

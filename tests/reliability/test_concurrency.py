@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from relhelpers import assert_still_works, open_executor, plan, sim, tracked
 
 from trt_exec.pool import Pool
+
+from .helpers import assert_still_works, open_executor, plan, sim, tracked
 
 THREADS = 16
 FULL_CALLS = 10_000  # per thread: 160,000 calls in all

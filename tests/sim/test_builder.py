@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from simhelpers import make_logger
 
 from trt_exec.testing import DEMO_NETWORK, build_engine, simulated_tensorrt
 from trt_exec.testing.network import EngineBuildError, InputSpec, NetworkSpec, OpSpec
+
+from .helpers import make_logger
 
 
 def _setup(version: str) -> tuple[Any, Any, Any, Any, Any]:

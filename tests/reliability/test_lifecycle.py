@@ -21,19 +21,20 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
-from relhelpers import (
+
+import trt_exec
+from trt_exec import errors as E
+
+from ..helpers import demo_inputs
+from .helpers import (
     PROFILE_BATCHES,
     assert_correct,
     assert_log_capture_closed,
-    demo_inputs,
     open_executor,
     plan,
     sim,
     tracked,
 )
-
-import trt_exec
-from trt_exec import errors as E
 
 
 def _admits(k: int, batch: int) -> bool:

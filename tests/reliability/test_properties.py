@@ -11,7 +11,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from relhelpers import (
+
+import trt_exec
+from trt_exec import errors as E
+from trt_exec.testing import InputSpec, NetworkSpec, OpSpec, build_engine
+
+from .helpers import (
     PROFILE_BATCHES,
     TARGET_IDS,
     TARGETS,
@@ -21,10 +26,6 @@ from relhelpers import (
     plan,
     sim,
 )
-
-import trt_exec
-from trt_exec import errors as E
-from trt_exec.testing import InputSpec, NetworkSpec, OpSpec, build_engine
 
 _OTHER = NetworkSpec(
     inputs=(InputSpec("a", "int32", (3, -1)),),

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from simhelpers import make_logger, run_v3
 
 from trt_exec.testing import SIMULATED_VERSIONS, build_engine, reference, simulated_tensorrt
 from trt_exec.testing.strategies import (
@@ -16,6 +15,8 @@ from trt_exec.testing.strategies import (
     shapes_in_profile,
     shapes_outside_profiles,
 )
+
+from .helpers import make_logger, run_v3
 
 MODULES = {v: simulated_tensorrt(v) for v in SIMULATED_VERSIONS}
 SETTINGS = settings(
@@ -44,7 +45,7 @@ def _engine_dtypes(trt: Any, engine: Any, spec: Any) -> dict[str, np.dtype]:
 @SETTINGS
 @given(st.sampled_from([v for v in SIMULATED_VERSIONS if v != "8.4.3"]), st.data())
 def test_v3_matches_numpy(version: str, data: st.DataObject) -> None:
-    # TensorRT-RTX 1.7.1 builds no NonZero (test_sim_builder.py), so no data-dependent outputs.
+    # TensorRT-RTX 1.7.1 builds no NonZero (test_builder.py), so no data-dependent outputs.
     spec = data.draw(networks(allow_data_dependent=not version.startswith("rtx-")))
     trt, engine, logger = _engine(version, spec)
     profile = data.draw(st.integers(0, len(spec.profiles) - 1))

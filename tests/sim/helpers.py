@@ -1,5 +1,4 @@
-"""Helpers for the simulator's own tests (imported as a top-level module: tests/sim has no
-__init__.py, so pytest puts this folder on sys.path)."""
+"""Helpers for the simulator's own tests."""
 
 from __future__ import annotations
 
@@ -7,11 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from trt_exec.testing import SIMULATED_VERSIONS, build_engine, simulated_tensorrt
+from trt_exec.testing import build_engine, simulated_tensorrt
+from trt_exec.testing.matrix import releases_with
 from trt_exec.testing.network import DEMO_NETWORK, NetworkSpec
 
-NAMED_VERSIONS = tuple(v for v in SIMULATED_VERSIONS if v != "8.4.3")
-BINDING_VERSIONS = ("8.4.3", "8.6.1")
+# The releases with the named-tensor API (V3) and with the bindings API (V2).
+NAMED_VERSIONS = releases_with("v3")
+BINDING_VERSIONS = releases_with("v2")
 
 
 def make_logger(trt: Any) -> Any:

@@ -1,6 +1,6 @@
 """Host-side latency of the GPU data path on the simulated TensorRT in GPU mode (not a test).
 
-Run: python tests/gpu/bench_gpu_path.py  (needs a GPU). Prints microseconds per call.
+Run: python -m benchmarks.gpu_path  (needs a GPU and torch). Prints microseconds per call.
 """
 
 from __future__ import annotations
@@ -38,9 +38,11 @@ def main() -> None:
                 "numpy->numpy infer": per_call(lambda: ex.infer(x)),
                 "torch->torch infer(outputs=)": per_call(lambda: ex.infer(tx, outputs=outs)),
                 "torch infer_async(outputs=) + sync": per_call(
-                    lambda: (ex.infer_async(tx, stream=s, outputs=outs), s.synchronize())),
+                    lambda: (ex.infer_async(tx, stream=s, outputs=outs), s.synchronize())
+                ),
                 "torch infer_async(outputs=) pipelined": per_call(
-                    lambda: ex.infer_async(tx, stream=s, outputs=outs)),
+                    lambda: ex.infer_async(tx, stream=s, outputs=outs)
+                ),
             }
             s.synchronize()
             for k, v in r.items():

@@ -19,16 +19,19 @@ import pytest
 import trt_exec
 from trt_exec import _trtlog
 from trt_exec.testing import DEMO_NETWORK, build_engine, reference, simulated_tensorrt
+from trt_exec.testing.matrix import pair_id, subset
+
+from ..helpers import demo_inputs
 
 # (release, backend): the bindings backend and the named-tensor backend on the release that has
 # both, and the named-tensor backend on the current and next major releases.
-TARGETS: tuple[tuple[str, str], ...] = (
+TARGETS: tuple[tuple[str, str], ...] = subset(
     ("8.6.1", "v2"),
     ("8.6.1", "v3"),
     ("10.16.1", "v3"),
     ("11.4.0", "v3"),
 )
-TARGET_IDS = [f"{r}-{b}" for r, b in TARGETS]
+TARGET_IDS = [pair_id(t) for t in TARGETS]
 
 # Batch ranges of the demo network's profiles.
 PROFILE_BATCHES = ((1, 4), (4, 16))
@@ -47,14 +50,6 @@ def plan(release: str) -> bytes:
 
 def open_executor(release: str, backend: str, **kwargs: Any) -> Any:
     return trt_exec.load(plan(release), tensorrt=sim(release), backend=backend, **kwargs)
-
-
-def demo_inputs(batch: int, seed: int | None = None, batch_y: int | None = None) -> dict:
-    rng = np.random.default_rng(seed)
-    return {
-        "x": rng.uniform(-2, 2, size=(batch, 4)).astype(np.float32),
-        "y": rng.uniform(-2, 2, size=(batch if batch_y is None else batch_y, 4)).astype(np.float32),
-    }
 
 
 def expected(inputs: dict) -> dict:

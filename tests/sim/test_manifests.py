@@ -9,11 +9,12 @@ import re
 from typing import Any
 
 import pytest
-from make_enum_data import LABELS, MANIFESTS, extract
 
 from trt_exec.sim import _api
 from trt_exec.sim._enum_data import DATA
 from trt_exec.testing import simulated_tensorrt
+
+from .make_enum_data import LABELS, MANIFESTS, extract
 
 pytestmark = pytest.mark.skipif(not MANIFESTS.is_dir(), reason="no API manifests committed")
 

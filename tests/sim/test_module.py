@@ -6,10 +6,11 @@ import pickle
 import types
 
 import pytest
-from simhelpers import Harness, make_logger
 
 from trt_exec.sim import SimulatedTensorRTModule
 from trt_exec.testing import SIMULATED_VERSIONS, simulated_tensorrt
+
+from .helpers import Harness, make_logger
 
 
 def test_versions_and_module_identity(version: str) -> None:

@@ -6,10 +6,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from simhelpers import BINDING_VERSIONS, Harness, run_v3
 
 from trt_exec.testing import DEMO_NETWORK, reference
 from trt_exec.testing.network import InputSpec, NetworkSpec, OpSpec
+
+from .helpers import BINDING_VERSIONS, Harness, run_v3
 
 F32 = np.dtype(np.float32)
 
@@ -168,7 +169,7 @@ NZ = NetworkSpec(
 )
 
 
-# Not RTX: TensorRT-RTX 1.7.1 builds no NonZero (test_sim_builder.py).
+# Not RTX: TensorRT-RTX 1.7.1 builds no NonZero (test_builder.py).
 @pytest.mark.parametrize("version", ["8.6.1", "10.0.1", "11.4.0"])
 def test_data_dependent_output_through_allocator(version: str) -> None:
     h = Harness(version, NZ)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from simhelpers import Harness, make_logger
 
 from trt_exec.testing import SIMULATED_VERSIONS, simulated_tensorrt
+
+from .helpers import Harness, make_logger
 
 H = {v: Harness(v) for v in ("10.0.1", "8.6.1")}
 

@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from simhelpers import Harness
 
 from trt_exec.sim import DeviceError
 from trt_exec.testing import NullDevice, simulated_tensorrt
+
+from .helpers import Harness
 
 
 def _ready(h: Harness, batch: int = 2) -> tuple[Any, list[np.ndarray]]:

@@ -17,16 +17,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from relhelpers import (
-    TARGET_IDS,
-    TARGETS,
-    assert_log_capture_closed,
-    assert_still_works,
-    demo_inputs,
-    open_executor,
-    plan,
-    sim,
-)
 
 import trt_exec
 from trt_exec import errors as E
@@ -34,6 +24,17 @@ from trt_exec.backends.v3 import V3Executor
 from trt_exec.datapath import HostDataPath
 from trt_exec.pool import Pool
 from trt_exec.testing import DEMO_NETWORK, build_engine
+
+from ..helpers import demo_inputs
+from .helpers import (
+    TARGET_IDS,
+    TARGETS,
+    assert_log_capture_closed,
+    assert_still_works,
+    open_executor,
+    plan,
+    sim,
+)
 
 
 @dataclass(frozen=True)
