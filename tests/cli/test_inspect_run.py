@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 from cli_helpers import RELEASES, clean_env, conforms, run_cli
 
-from trt_exec.cli.inspect import INSPECT_SCHEMA
-from trt_exec.cli.main import RUN_SCHEMA
+from trt_exec.cli.schemas import INSPECT_SCHEMA, RUN_SCHEMA
 from trt_exec.testing import DEMO_NETWORK, reference
 
 # The simulated ICudaEngine's device-memory attribute by release: _v2 from 10.1, the original
