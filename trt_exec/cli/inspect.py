@@ -1,6 +1,8 @@
 """``trt-exec inspect``: what an engine is and how trt_exec will run it, as a dict and as text.
 
-The dict is the ``--json`` output; :data:`~.schemas.INSPECT_SCHEMA` describes it.
+The dict is the ``--json`` output; :data:`~.schemas.INSPECT_SCHEMA` describes it. Everything
+comes from the executor's API: which TensorRT attribute holds a value on which release is the
+backends' business, not the command line's.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any, TextIO
 
+from .. import V2Executor
 from .exitcodes import EXIT_OK
 from .opened import OpenedEngine
 from .options import Subcommands
@@ -50,51 +53,29 @@ def command(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def device_memory(ex: BaseExecutor) -> dict[str, Any]:
-    """The context's device memory, from the newest API the release has.
-
-    TensorRT 10.1 added ``device_memory_size_v2`` (and ``..._for_profile_v2``); 11.0 removed the
-    original ``device_memory_size``.
-    """
-    out: dict[str, Any] = {"bytes": None, "api": None, "per_profile": None}
-    engine = ex.engine
-    for attr in ("device_memory_size_v2", "device_memory_size"):
-        try:
-            value = getattr(engine, attr)
-        except Exception:  # absent in this release, or a binding that raises for this engine
-            continue
-        if value is not None:
-            out["bytes"], out["api"] = int(value), f"ICudaEngine.{attr}"
-            break
-    if out["bytes"] is None:
-        size = getattr(ex, "device_memory_size", None)
-        if isinstance(size, int):
-            out["bytes"], out["api"] = size, "Executor.device_memory_size"
-    for attr in ("get_device_memory_size_for_profile_v2", "get_device_memory_size_for_profile"):
-        fn = getattr(engine, attr, None)
-        if fn is None:
-            continue
-        try:
-            out["per_profile"] = [int(fn(k)) for k in range(ex.num_profiles)]
-        except Exception:
-            continue
-        break
-    return out
+    """The execution context's device memory, as the executor read it when it opened."""
+    size = ex.device_memory_size
+    return {
+        "bytes": size,
+        "api": None if size is None else "Executor.device_memory_size",
+        "per_profile": None,  # the executor does not report it per profile
+    }
 
 
 def bindings_layout(ex: BaseExecutor) -> list[dict[str, Any]] | None:
-    """For the V2 backend: every binding index with TensorRT's name for it and its profile."""
-    if ex.backend != "v2" or not hasattr(ex, "binding_index"):
+    """For the V2 backend: every binding index with TensorRT's name for it and its profile; None
+    for V3, which has no bindings. Names in profile k > 0 carry the suffix ``" [profile k]"``."""
+    if not isinstance(ex, V2Executor):
         return None
-    engine = ex.engine
     specs = {**ex.inputs, **ex.outputs}
     rows: list[dict[str, Any]] = []
     for k in range(ex.num_profiles):
+        suffix = f" [profile {k}]" if k else ""
         for name, spec in specs.items():
-            index = int(ex.binding_index(name, k))
             rows.append(
                 {
-                    "index": index,
-                    "name": str(engine.get_binding_name(index)),
+                    "index": ex.binding_index(name, k),
+                    "name": name + suffix,
                     "tensor": name,
                     "profile": k,
                     "mode": "input" if spec.is_input else "output",

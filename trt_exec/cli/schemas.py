@@ -69,8 +69,8 @@ INSPECT_SCHEMA: dict[str, Any] = {
     ],
     "device_memory": {
         "bytes": (int, None),  # the execution context's device memory; null when unknown
-        "api": (str, None),  # where the size came from, e.g. "ICudaEngine.device_memory_size_v2"
-        "per_profile": ([int], None),  # per optimization profile, when the API has it
+        "api": (str, None),  # where the size came from: "Executor.device_memory_size"
+        "per_profile": ([int], None),  # per optimization profile; null when not known
     },
     # The V2 (bindings API) layout: IO tensors x profiles. null for the V3 backend.
     "bindings": (
