@@ -96,10 +96,6 @@ def command(args: argparse.Namespace, out: TextIO) -> int:
             ex, args.input, profile=args.profile, seed=args.seed
         )
         if args.cuda_graph:
-            if not hasattr(ex, "enable_cuda_graphs"):
-                raise ConfigurationError(
-                    "--cuda-graph: this version of trt_exec cannot capture CUDA graphs"
-                )
             ex.enable_cuda_graphs()
         pinned = args.profile
 
@@ -114,7 +110,7 @@ def command(args: argparse.Namespace, out: TextIO) -> int:
             duration_s=args.duration,
             progress=progress,
         )
-        graphs = getattr(ex, "cuda_graphs", None) if args.cuda_graph else None
+        graphs = ex.cuda_graphs if args.cuda_graph else None
         data_path = opened.data_path
     stats = summarize(samples, wall)
     if args.plot:
@@ -156,7 +152,7 @@ def command(args: argparse.Namespace, out: TextIO) -> int:
     where = {
         "host": "host memory (simulated TensorRT on the CPU: these are not GPU latencies)",
         "cuda": "CUDA device memory",
-    }.get(data_path, data_path)
+    }[data_path]
     lines.append(f"data path  {where}")
     lines.append(f"profile    {profile}")
     lines.append("inputs")

@@ -125,7 +125,7 @@ def _cases(spec: Any) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
         yield k, arrays
 
 
-def _run_one(trt: Any, backend: str, out: TextIO, show_table: bool) -> bool:
+def _run_one(trt: Any, backend: str | None, out: TextIO, show_table: bool) -> bool:
     from ..testing import DEMO_NETWORK, build_engine, reference
 
     label = f"{module_flavor(trt)} {module_version(trt)}"
@@ -167,15 +167,13 @@ def run_demo(out: TextIO = sys.stdout) -> int:
             file=out,
         )
     else:
-        ok &= _run_one(real, "v3" if module_flavor(real) == "tensorrt_rtx" else None, out, False)  # type: ignore[arg-type]
+        ok &= _run_one(real, "v3" if module_flavor(real) == "tensorrt_rtx" else None, out, False)
     print("demo: all outputs match numpy" if ok else "demo: MISMATCH", file=out)
     return EXIT_OK if ok else EXIT_FAILED
 
 
 def _real_tensorrt() -> Any:
     """The real TensorRT module when it imports and a CUDA device is present, else None."""
-    from ..discovery import _import_flavor
-
     try:
         from cuda.bindings import runtime as cudart
     except ImportError:
@@ -185,7 +183,7 @@ def _real_tensorrt() -> Any:
         return None
     for name in FLAVORS:
         try:
-            return _import_flavor(name)
+            return find_tensorrt(name)
         except Exception:
             continue
     return None

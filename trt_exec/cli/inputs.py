@@ -48,7 +48,6 @@ __all__ = [
 
 GENERATORS = ("random", "zeros", "ones")
 _SYNTAX = "use NAME=FILE.npy, NAME=random|zeros|ones[:4x16], or FILE.npz"
-_NAME = re.compile(r"^[^=]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +84,7 @@ def parse_input(text: str) -> InputSpec:
         raise ConfigurationError(f"{option} is not NAME=SOURCE; {_SYNTAX}")
     name, _, source = text.partition("=")
     name = name.strip()
-    if not name or not _NAME.match(name):
+    if not name:
         raise ConfigurationError(f"{option} has an empty tensor name; {_SYNTAX}")
     if not source:
         raise ConfigurationError(f"{option} has nothing after '='; {_SYNTAX}")

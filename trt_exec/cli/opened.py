@@ -37,7 +37,6 @@ class OpenedEngine:
         self.path = path
         data = read_engine_bytes(path)  # a missing file is reported before anything else
         trt = find_tensorrt(tensorrt)
-        self.trt = trt
         self.size = len(data)
         self.ex = load(data, tensorrt=trt, backend=backend)
         #: The ``tensorrt`` and ``backend`` objects of the JSON schemas.
@@ -59,4 +58,6 @@ class OpenedEngine:
 
     @property
     def data_path(self) -> str:
-        return str(getattr(getattr(self.ex, "_dp", None), "kind", "unknown"))
+        """``"cuda"`` when the executor runs on a CUDA device, ``"host"`` in the simulator's
+        CPU mode."""
+        return "host" if self.ex.device is None else "cuda"

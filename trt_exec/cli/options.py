@@ -94,12 +94,9 @@ def simulator_note(argv: Sequence[str]) -> str:
 
 
 def _sim_versions() -> str:
-    try:
-        from ..sim import SIMULATED_VERSIONS
+    from ..sim import SIMULATED_VERSIONS
 
-        return ", ".join(SIMULATED_VERSIONS)
-    except Exception:  # pragma: no cover - the testing package is part of trt_exec
-        return "see trt_exec.testing"
+    return ", ".join(SIMULATED_VERSIONS)
 
 
 # --- option groups -----------------------------------------------------------------------------

@@ -19,12 +19,14 @@ def format_bytes(n: int | None) -> str:
     """``768`` -> ``"768 B"``, ``1536`` -> ``"1.5 KiB"``, up to GiB; None -> ``"unknown"``."""
     if n is None:
         return "unknown"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
+    if n < 1024:
+        return f"{n} B"
+    value = n / 1024
+    for unit in ("KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
         value /= 1024
-    return f"{n} B"  # pragma: no cover
+    return f"{value:.1f} GiB"
 
 
 def describe_tensorrt(info: dict[str, Any]) -> str:
