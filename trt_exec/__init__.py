@@ -11,6 +11,7 @@ call that needs one raises a typed error saying what is missing.
 """
 
 from . import errors
+from ._version import __version__
 from .backends.v2 import V2Executor
 from .backends.v3 import V3Executor
 from .discovery import FLAVORS, find_tensorrt
@@ -30,7 +31,6 @@ from .results import AsyncResult, DeviceTensor
 from .selection import BackendChoice, explain_backend, select_backend
 from .spec import ProfileShape, TensorSpec
 
-__version__ = "0.1.0"
 
 __all__ = [
     "AsyncResult",

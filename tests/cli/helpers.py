@@ -60,7 +60,7 @@ def run_cli(
 
 
 def conforms(value: Any, schema: Any, where: str = "$") -> None:
-    """Assert ``value`` matches a schema of trt_exec's CLI (see trt_exec.cli.inspect): a dict is
+    """Assert ``value`` matches a schema of trt_exec's CLI (see trt_exec.cli.schemas): a dict is
     an object with exactly those keys (or, keyed by ``str``, a mapping), a one-item list an
     array, a tuple "any of", ``None`` JSON null, a type a leaf (int is not accepted for bool and
     float accepts int)."""

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from trt_exec.cli import bench as _bench
-from trt_exec.cli.doctor import DOCTOR_SCHEMA, diagnose
+from trt_exec.cli.doctor import diagnose
 from trt_exec.cli.inputs import parse_input, resolve_inputs
-from trt_exec.cli.main import BENCH_SCHEMA
+from trt_exec.cli.schemas import BENCH_SCHEMA, DOCTOR_SCHEMA
 from trt_exec.errors import BindingError, ConfigurationError
 from trt_exec.spec import ProfileShape, TensorSpec
 

@@ -10,14 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trt_exec.cli.inspect import INSPECT_SCHEMA
-from trt_exec.cli.main import RUN_SCHEMA
-from trt_exec.testing import DEMO_NETWORK, reference
+import trt_exec
+from trt_exec.cli.schemas import INSPECT_SCHEMA, RUN_SCHEMA
+from trt_exec.testing import DEMO_NETWORK, reference, simulated_tensorrt
 
 from .helpers import RELEASES, clean_env, conforms, run_cli
 
-# The simulated ICudaEngine's device-memory attribute by release: _v2 from 10.1, the original
-# before 11.0 (TENSORRT_FACTS.md "API timeline").
+
 MEMORY_API = {
     "8.4.3": "ICudaEngine.device_memory_size",
     "8.6.1": "ICudaEngine.device_memory_size",
@@ -54,8 +53,20 @@ def test_inspect_json_conforms_and_describes_the_engine(engines, release):
         {"min": [4, 4], "opt": [8, 4], "max": [16, 4]},
     ]
     assert io["act"]["profiles"] == []
+    # The size is the executor's: which ICudaEngine attribute holds it on which release is the
+    # executor's business (tests/fidelity's test_version_dependent_device_memory_api).
+    with trt_exec.load(engines[release].read_bytes(), tensorrt=simulated_tensorrt(release)) as ex:
+        size = ex.device_memory_size
+    assert isinstance(size, int) and size > 0
+    assert doc["device_memory"]["bytes"] == size
+    # Which attribute each release reads: _v2 from 10.1, the original before 11.0 (TensorRT 10.1
+    # and 11.0 release notes); also checked against the manifests by tests/fidelity.
     assert doc["device_memory"]["api"] == MEMORY_API[release]
-    assert isinstance(doc["device_memory"]["bytes"], int) and doc["device_memory"]["bytes"] > 0
+    per_profile = doc["device_memory"]["per_profile"]
+    if release.startswith(("8.", "10.0")):
+        assert per_profile is None  # no per-profile query before TensorRT 10.0's
+    else:
+        assert len(per_profile) == 2 and all(isinstance(b, int) and b > 0 for b in per_profile)
     if v2:
         # bindings = IO x profiles; profile k > 0 names carry " [profile k]"
         assert [(b["index"], b["name"], b["profile"]) for b in doc["bindings"]] == [

@@ -27,7 +27,7 @@ from ..datapath import DataPath
 from ..errors import ExecutionError
 from ..spec import Shape, TensorSpec
 
-__all__ = ["EngineLayout", "TensorRTApi", "device_memory_size", "spec_location"]
+__all__ = ["EngineLayout", "TensorRTApi", "device_memory", "spec_location"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,10 @@ class EngineLayout:
     num_profiles: int
     #: Activation memory one execution context needs (bytes), None when the engine cannot say.
     device_memory_size: int | None
+    #: Where that came from, e.g. "ICudaEngine.device_memory_size_v2"; None with the size.
+    device_memory_api: str | None = None
+    #: The same per optimization profile where the release can say (TensorRT >= 10), else None.
+    device_memory_per_profile: tuple[int, ...] | None = None
     inputs: Mapping[str, TensorSpec] = field(init=False)
     outputs: Mapping[str, TensorSpec] = field(init=False)
 
@@ -119,20 +123,40 @@ class TensorRTApi(ABC):
         self.context = None
 
 
-def device_memory_size(engine: Any) -> int | None:
-    """The context's activation memory in bytes, from whichever attribute the release has.
+def device_memory(engine: Any, num_profiles: int) -> dict[str, Any]:
+    """The context's activation memory, read once from whichever attributes the release has:
+    ``device_memory_size`` (bytes), ``device_memory_api`` (its source) and
+    ``device_memory_per_profile`` (bytes per profile, or None).
 
-    ``device_memory_size_v2`` arrived in TensorRT 10.1 and ``device_memory_size`` was removed in
-    11.0 (TensorRT 11.0 release notes, "Removed APIs"); None when the engine has neither.
+    ``device_memory_size_v2`` and ``get_device_memory_size_for_profile_v2`` arrived in TensorRT
+    10.1; ``device_memory_size`` and ``get_device_memory_size_for_profile`` (10.0) were removed
+    in 11.0 (TensorRT 11.0 release notes, "Removed APIs"). The keyword names are EngineLayout's.
     """
+    size: int | None = None
+    api: str | None = None
     for attr in ("device_memory_size_v2", "device_memory_size"):
         try:
             value = getattr(engine, attr)
         except Exception:  # a binding that raises for this engine
             continue
         if value is not None:
-            return int(value)
-    return None
+            size, api = int(value), f"ICudaEngine.{attr}"
+            break
+    per_profile: tuple[int, ...] | None = None
+    for attr in ("get_device_memory_size_for_profile_v2", "get_device_memory_size_for_profile"):
+        method = getattr(engine, attr, None)
+        if method is None:
+            continue
+        try:
+            per_profile = tuple(int(method(k)) for k in range(num_profiles))
+        except Exception:
+            continue
+        break
+    return {
+        "device_memory_size": size,
+        "device_memory_api": api,
+        "device_memory_per_profile": per_profile,
+    }
 
 
 def spec_location(location: Any) -> str:

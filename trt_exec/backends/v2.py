@@ -19,7 +19,7 @@ from .._dtypes import to_numpy
 from ..errors import BindingError, EngineLoadError
 from ..executor import BaseExecutor
 from ..spec import ProfileShape, Shape, TensorSpec, dims, profile_shape
-from .base import EngineLayout, TensorRTApi, device_memory_size, spec_location
+from .base import EngineLayout, TensorRTApi, device_memory, spec_location
 
 __all__ = ["BindingsApi", "BindingsLayout", "V2Executor", "strip_profile_suffix"]
 
@@ -99,7 +99,7 @@ class BindingsApi(TensorRTApi):
         return BindingsLayout(
             specs=tuple(specs),
             num_profiles=num_profiles,
-            device_memory_size=device_memory_size(engine),
+            **device_memory(engine, num_profiles),
             num_bindings=num_bindings,
             index=MappingProxyType(index),
         )

@@ -17,7 +17,7 @@ from .._dtypes import to_numpy
 from ..datapath import DataPath
 from ..executor import BaseExecutor
 from ..spec import ProfileShape, Shape, TensorSpec, dims, profile_shape
-from .base import EngineLayout, TensorRTApi, device_memory_size, spec_location
+from .base import EngineLayout, TensorRTApi, device_memory, spec_location
 
 __all__ = ["NamedTensorApi", "V3Executor"]
 
@@ -101,7 +101,7 @@ class NamedTensorApi(TensorRTApi):
         return EngineLayout(
             specs=tuple(specs),
             num_profiles=num_profiles,
-            device_memory_size=device_memory_size(engine),
+            **device_memory(engine, num_profiles),
         )
 
     def switch_profile(self, profile: int, stream: int) -> bool:

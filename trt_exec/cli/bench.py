@@ -1,14 +1,19 @@
-"""Latency measurement for ``trt-exec bench``: the timing loop, statistics, progress bar, plot.
+"""``trt-exec bench``: latency and throughput of an engine - the command, the timing loop,
+statistics, progress bar and plot.
 
 Each sample is the wall-clock time of one synchronous call (``time.perf_counter_ns`` before and
 after), so it includes everything a caller of ``infer`` waits for: validation, binding, the
 enqueue, the stream synchronization and copying the outputs back. Percentiles use linear
-interpolation between the closest ranks (numpy's default method).
+interpolation between the closest ranks (numpy's default method). The ``--json`` output is
+:data:`~.schemas.BENCH_SCHEMA`.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
+import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -16,9 +21,173 @@ from typing import Any, TextIO
 
 import numpy as np
 
-__all__ = ["LatencyStats", "summarize", "measure", "Progress", "format_duration", "write_plot"]
+from ..errors import ConfigurationError
+from .exitcodes import EXIT_OK
+from .inputs import inputs_info, inputs_lines, prepare_inputs
+from .opened import OpenedEngine
+from .options import Subcommands, non_negative_int, positive_float, positive_int
+from .render import print_json
+from .schemas import BENCH_SCHEMA_ID
+
+__all__ = [
+    "add_parser",
+    "command",
+    "LatencyStats",
+    "summarize",
+    "measure",
+    "Progress",
+    "format_duration",
+    "histogram_text",
+    "write_plot",
+]
 
 
+def add_parser(commands: Subcommands) -> None:
+    p = commands.add(
+        "bench",
+        "measure the latency and throughput of an engine",
+        [commands.engine, commands.inputs],
+        command,
+    )
+    p.add_argument("engine", metavar="ENGINE", help="serialized engine file")
+    p.add_argument(
+        "--warmup", type=non_negative_int, default=10, help="untimed calls first (default 10)"
+    )
+    p.add_argument(
+        "--iterations", "-n", type=positive_int, default=200, help="timed calls (default 200)"
+    )
+    p.add_argument(
+        "--duration",
+        type=positive_float,
+        metavar="SECONDS",
+        help="time calls for this long instead of --iterations",
+    )
+    p.add_argument(
+        "--cuda-graph",
+        action="store_true",
+        help="capture the enqueue in a CUDA graph and replay it (needs a GPU)",
+    )
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (it is only drawn when stdout and stderr are terminals)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON (schema trt-exec.bench/1)")
+    p.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="write a latency histogram and timeline (needs matplotlib: "
+        "pip install 'trt-exec[plot]')",
+    )
+
+
+def command(args: argparse.Namespace, out: TextIO) -> int:
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise ConfigurationError(
+                "--plot needs matplotlib, which is not installed; install it with "
+                "`pip install 'trt-exec[plot]'` (or `pip install matplotlib`)"
+            ) from None
+    opened = OpenedEngine(args.engine, args.tensorrt, args.backend)
+    with opened.ex as ex:
+        arrays, sources, profile = prepare_inputs(
+            ex, args.input, profile=args.profile, seed=args.seed
+        )
+        if args.cuda_graph:
+            ex.enable_cuda_graphs()
+        pinned = args.profile
+
+        def call() -> Any:
+            return ex.infer(arrays, profile=pinned)
+
+        progress = Progress(sys.stderr, "bench") if _want_progress(args) else None
+        samples, wall = measure(
+            call,
+            warmup=args.warmup,
+            iterations=args.iterations,
+            duration_s=args.duration,
+            progress=progress,
+        )
+        graphs = ex.cuda_graphs if args.cuda_graph else None
+        data_path = opened.data_path
+    stats = summarize(samples, wall)
+    if args.plot:
+        title = (
+            f"{os.path.basename(opened.path)} - {opened.tensorrt['module']} "
+            f"{opened.tensorrt['version']}"
+            + (" SIMULATED" if opened.tensorrt["simulated"] else "")
+            + f" - backend {opened.backend['name']}"
+        )
+        try:
+            write_plot(args.plot, samples, stats, title)
+        except OSError as exc:
+            raise ConfigurationError(f"--plot {args.plot!r}: cannot write it ({exc})") from None
+    inputs = inputs_info(arrays, sources)
+    if args.json:
+        print_json(
+            {
+                "schema": BENCH_SCHEMA_ID,
+                "engine": opened.engine_info(),
+                "tensorrt": opened.tensorrt,
+                "backend": opened.backend,
+                "data_path": data_path,
+                "profile": profile,
+                "inputs": inputs,
+                "cuda_graphs": dict(graphs) if graphs is not None else None,
+                "timer": "time.perf_counter_ns, one synchronous infer() per sample",
+                "warmup": args.warmup,
+                "iterations": stats.iterations,
+                "duration_s": stats.duration_s,
+                "latency_ms": stats.latency_ms(),
+                "throughput_per_s": stats.throughput_per_s,
+                "plot": args.plot,
+            },
+            out,
+        )
+        return EXIT_OK
+    f = format_duration
+    lines = opened.header()
+    where = {
+        "host": "host memory (simulated TensorRT on the CPU: these are not GPU latencies)",
+        "cuda": "CUDA device memory",
+    }[data_path]
+    lines.append(f"data path  {where}")
+    lines.append(f"profile    {profile}")
+    lines.append("inputs")
+    lines += inputs_lines(inputs)
+    if args.cuda_graph:
+        lines.append(f"CUDA graphs {graphs}")
+    lines.append("")
+    lines.append(
+        f"{args.warmup} warm-up calls, then {stats.iterations} timed calls in "
+        f"{stats.duration_s:.3f} s (wall-clock per synchronous infer call)"
+    )
+    lines.append(
+        f"latency    min {f(stats.min)}   p50 {f(stats.p50)}   p90 {f(stats.p90)}   "
+        f"p99 {f(stats.p99)}   max {f(stats.max)}"
+    )
+    lines.append(f"           mean {f(stats.mean)} ± {f(stats.stdev)}")
+    lines.append(f"throughput {stats.throughput_per_s:,.1f} inferences/s")
+    lines.append("histogram")
+    lines += histogram_text(samples)
+    if args.plot:
+        lines.append(f"plot       {args.plot}")
+    print("\n".join(lines), file=out)
+    return EXIT_OK
+
+
+def _want_progress(args: argparse.Namespace) -> bool:
+    if args.no_progress or args.json:
+        return False
+    try:
+        return sys.stdout.isatty() and sys.stderr.isatty()
+    except (AttributeError, ValueError):  # no stream (None), or a closed one
+        return False
+
+
+# --- measuring ---------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class LatencyStats:
     """Summary of the measured calls; latencies in milliseconds."""

@@ -3,40 +3,106 @@
 On the simulated TensorRT it runs on both backends of 8.6.1 and on V3 of 10.x, 11.x and
 TensorRT-RTX, comparing every output with numpy. Where a real TensorRT and a CUDA GPU are present
 it also builds and runs the same network on the real library. Every line says which it was.
+``--save-engine`` instead writes the demo network's engine, to try the other commands on.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from ..discovery import is_simulated, module_flavor, module_version
-from ..executor import BaseExecutor
+from ..discovery import (
+    ENV_TENSORRT,
+    FLAVORS,
+    find_tensorrt,
+    is_simulated,
+    module_flavor,
+    module_version,
+)
+from ..errors import ConfigurationError, ExecutionError
 from ..loading import load
 from ..testing.matrix import SIM_RUNS
+from .exitcodes import EXIT_FAILED, EXIT_OK
+from .options import Subcommands
+from .render import format_bytes, table
+
+if TYPE_CHECKING:
+    from ..executor import BaseExecutor
+
+__all__ = ["add_parser", "command", "run_demo", "SIM_RUNS"]
+
+
+def add_parser(commands: Subcommands) -> None:
+    p = commands.add(
+        "demo",
+        "build and run a built-in network on the simulated TensorRT (and real TensorRT "
+        "where installed with a GPU), checking outputs against numpy",
+        [],
+        command,
+    )
+    p.add_argument(
+        "--save-engine",
+        metavar="PATH",
+        help="instead, build the demo network (inputs x, y of shape (batch, 4); two profiles) "
+        "with --tensorrt and write the engine to PATH, to try inspect/run/bench on",
+    )
+    p.add_argument(
+        "--tensorrt",
+        metavar="MODULE",
+        help=f"for --save-engine: the TensorRT to build with, e.g. sim:10.16.1 (default: "
+        f"${ENV_TENSORRT}, else the first that imports)",
+    )
+
+
+def command(args: argparse.Namespace, out: TextIO) -> int:
+    if args.save_engine:
+        return _save_engine(args.save_engine, args.tensorrt, out)
+    return run_demo(out)
+
+
+def _save_engine(path: str, tensorrt: str | None, out: TextIO) -> int:
+    from ..testing import DEMO_NETWORK, EngineBuildError, build_engine
+
+    trt = find_tensorrt(tensorrt)
+    label = f"{module_flavor(trt)} {module_version(trt)}"
+    label += " (SIMULATED)" if is_simulated(trt) else ""
+    try:
+        plan = build_engine(trt, DEMO_NETWORK)
+    except EngineBuildError as exc:
+        raise ExecutionError(f"{label} could not build the demo network: {exc}") from exc
+    try:
+        with open(path, "wb") as f:
+            f.write(plan)
+    except OSError as exc:
+        raise ConfigurationError(f"--save-engine {path!r}: cannot write it ({exc})") from None
+    print(f"wrote {path} ({format_bytes(len(plan))}), the demo network built by {label}", file=out)
+    return EXIT_OK
+
+
 
 
 def io_table(ex: BaseExecutor) -> str:
-    rows = [("name", "io", "dtype", "shape", "profiles (min / opt / max)")]
+    """The demo network's IO: name, direction, dtype, shape and each profile's bounds."""
+    rows = [["name", "io", "dtype", "shape", "profiles (min / opt / max)"]]
     for spec in list(ex.inputs.values()) + list(ex.outputs.values()):
         profiles = "  ".join(
             f"[{k}] {list(p.min)}/{list(p.opt)}/{list(p.max)}"
             for k, p in enumerate(spec.profile_shapes)
         )
         rows.append(
-            (
+            [
                 spec.name,
                 "in" if spec.is_input else "out",
                 spec.dtype.name,
                 str(list(spec.shape)),
                 profiles or "-",
-            )
+            ]
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    return "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+    return "\n".join(table(rows))
 
 
 def _cases(spec: Any) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
@@ -51,7 +117,7 @@ def _cases(spec: Any) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
         yield k, arrays
 
 
-def _run_one(trt: Any, backend: str, out: TextIO, show_table: bool) -> bool:
+def _run_one(trt: Any, backend: str | None, out: TextIO, show_table: bool) -> bool:
     from ..testing import DEMO_NETWORK, build_engine, reference
 
     label = f"{module_flavor(trt)} {module_version(trt)}"
@@ -77,7 +143,7 @@ def _run_one(trt: Any, backend: str, out: TextIO, show_table: bool) -> bool:
 
 
 def run_demo(out: TextIO = sys.stdout) -> int:
-    """Run the demo; return 0 when every output matched numpy, else 1."""
+    """Run the demo; return 0 (:data:`EXIT_OK`) when every output matched numpy, else 1."""
     from ..testing import simulated_tensorrt
 
     ok = True
@@ -93,15 +159,13 @@ def run_demo(out: TextIO = sys.stdout) -> int:
             file=out,
         )
     else:
-        ok &= _run_one(real, "v3" if module_flavor(real) == "tensorrt_rtx" else None, out, False)  # type: ignore[arg-type]
+        ok &= _run_one(real, "v3" if module_flavor(real) == "tensorrt_rtx" else None, out, False)
     print("demo: all outputs match numpy" if ok else "demo: MISMATCH", file=out)
-    return 0 if ok else 1
+    return EXIT_OK if ok else EXIT_FAILED
 
 
 def _real_tensorrt() -> Any:
     """The real TensorRT module when it imports and a CUDA device is present, else None."""
-    from ..discovery import FLAVORS, _import_flavor
-
     try:
         from cuda.bindings import runtime as cudart
     except ImportError:
@@ -111,7 +175,7 @@ def _real_tensorrt() -> Any:
         return None
     for name in FLAVORS:
         try:
-            return _import_flavor(name)
+            return find_tensorrt(name)
         except Exception:
             continue
     return None

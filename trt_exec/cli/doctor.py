@@ -2,56 +2,56 @@
 
 :func:`gather` reads the machine (imports, CUDA queries); :func:`diagnose` is a pure function of
 those facts that returns findings, each with what to do. Exit status 1 when any finding is a
-problem.
+problem. The ``--json`` output is :data:`~.schemas.DOCTOR_SCHEMA`.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.metadata as md
-import importlib.util
+# importlib.metadata and platform are imported where used: every command builds this module's
+# parser, and they would add ~20 ms to each start.
+import argparse
 import os
-import platform
 import sys
-from typing import Any
+from typing import Any, TextIO
 
-__all__ = ["DOCTOR_SCHEMA", "gather", "diagnose", "render_doctor"]
+from ..discovery import (
+    ENV_TENSORRT,
+    FLAVORS,
+    find_tensorrt,
+    is_simulated,
+    module_flavor,
+    module_version,
+)
+from ..errors import TrtExecError
+from ..selection import explain_backend
+from .exitcodes import EXIT_FAILED, EXIT_OK
+from .options import Subcommands
+from .render import print_json
+from .schemas import DOCTOR_SCHEMA_ID
 
-#: ``trt-exec doctor --json`` (``"schema": "trt-exec.doctor/1"``).
-DOCTOR_SCHEMA: dict[str, Any] = {
-    "schema": str,
-    "python": {"version": str, "executable": str, "platform": str},
-    "packages": {str: (str, None)},  # distribution name -> version, null when not installed
-    "environment": {str: (str, None)},  # TRT_EXEC_TENSORRT, TRT_EXEC_BACKEND
-    "tensorrt": [
-        {
-            "module": str,  # tensorrt, tensorrt_rtx, tensorrt_lean, tensorrt_dispatch
-            "installed": bool,
-            "distributions": [str],  # e.g. "tensorrt-cu12-bindings 10.16.1"
-            "version": (str, None),  # __version__ when it imports
-            "error": (str, None),  # why it does not import
-        }
-    ],
-    "selected": {
-        "module": (str, None),
-        "version": (str, None),
-        "simulated": bool,
-        "selected_by": (str, None),
-        "backend": (str, None),
-        "backend_source": (str, None),
-        "reason": (str, None),
-        "error": (str, None),
-    },
-    "cuda": {
-        "driver_version": (str, None),  # e.g. "12.4"; null without a driver
-        "runtime_version": (str, None),
-        "error": (str, None),
-        "devices": [{"index": int, "name": str, "compute_capability": str}],
-    },
-    "findings": [{"level": str, "what": str, "fix": (str, None)}],  # level: ok, note, problem
-}
+__all__ = ["add_parser", "command", "gather", "diagnose", "render_doctor"]
 
-DOCTOR_SCHEMA_ID = "trt-exec.doctor/1"
+
+def add_parser(commands: Subcommands) -> None:
+    p = commands.add(
+        "doctor",
+        "check the installation: Python packages, TensorRT flavours, the backend, "
+        "CUDA driver and GPUs, known incompatibilities",
+        [commands.engine],
+        command,
+    )
+    p.add_argument("--json", action="store_true", help="print JSON (schema trt-exec.doctor/1)")
+
+
+def command(args: argparse.Namespace, out: TextIO) -> int:
+    facts = gather(args.tensorrt, args.backend)
+    if args.json:
+        print_json(facts, out)
+    else:
+        print(render_doctor(facts), file=out)
+    return EXIT_FAILED if any(f["level"] == "problem" for f in facts["findings"]) else EXIT_OK
+
+
 _PACKAGES = (
     "trt-exec",
     "numpy",
@@ -67,6 +67,8 @@ RTX_UNSUPPORTED_CC = ("9.0",)
 
 
 def _version(dist: str) -> str | None:
+    import importlib.metadata as md
+
     try:
         return md.version(dist)
     except md.PackageNotFoundError:
@@ -123,7 +125,9 @@ def _gather_cuda() -> dict[str, Any]:
 
 
 def _gather_flavors() -> list[dict[str, Any]]:
-    from ..discovery import FLAVORS
+    import importlib
+    import importlib.metadata as md
+    import importlib.util
 
     try:
         dists = md.packages_distributions()
@@ -150,10 +154,6 @@ def _gather_flavors() -> list[dict[str, Any]]:
 
 
 def _gather_selected(tensorrt: str | None, backend: str | None) -> dict[str, Any]:
-    from ..discovery import ENV_TENSORRT, find_tensorrt, is_simulated, module_flavor, module_version
-    from ..errors import TrtExecError
-    from ..selection import explain_backend
-
     out: dict[str, Any] = {
         "module": None,
         "version": None,
@@ -187,6 +187,9 @@ def _gather_selected(tensorrt: str | None, backend: str | None) -> dict[str, Any
 
 
 def gather(tensorrt: str | None = None, backend: str | None = None) -> dict[str, Any]:
+    """The ``doctor --json`` document (:data:`~.schemas.DOCTOR_SCHEMA`), findings included."""
+    import platform
+
     facts: dict[str, Any] = {
         "schema": DOCTOR_SCHEMA_ID,
         "python": {
@@ -331,6 +334,7 @@ def diagnose(facts: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def render_doctor(facts: dict[str, Any]) -> str:
+    """The text output of ``doctor``, from :func:`gather`'s document."""
     lines = [f"python        {facts['python']['version']}  ({facts['python']['executable']})"]
     packages = facts["packages"]
     for name, version in packages.items():

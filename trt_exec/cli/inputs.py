@@ -1,4 +1,5 @@
-"""``--input`` for ``trt-exec run`` and ``bench``: parsing the specs and producing the arrays.
+"""``--input`` for ``trt-exec run`` and ``bench``: parsing the specs, producing the arrays and
+describing them.
 
 Forms (one per ``--input``, repeatable)::
 
@@ -22,17 +23,31 @@ import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import BindingError, ConfigurationError
-from ..spec import Shape, TensorSpec
+from ..spec import Shape, TensorSpec, check_shape, choose_profile
+from .render import table
 
-__all__ = ["InputSpec", "parse_input", "parse_shape", "resolve_inputs", "GENERATORS"]
+if TYPE_CHECKING:
+    from ..executor import BaseExecutor
+
+__all__ = [
+    "InputSpec",
+    "parse_input",
+    "parse_shape",
+    "resolve_inputs",
+    "prepare_inputs",
+    "inputs_info",
+    "inputs_lines",
+    "load_array_file",
+    "GENERATORS",
+]
 
 GENERATORS = ("random", "zeros", "ones")
 _SYNTAX = "use NAME=FILE.npy, NAME=random|zeros|ones[:4x16], or FILE.npz"
-_NAME = re.compile(r"^[^=]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +84,7 @@ def parse_input(text: str) -> InputSpec:
         raise ConfigurationError(f"{option} is not NAME=SOURCE; {_SYNTAX}")
     name, _, source = text.partition("=")
     name = name.strip()
-    if not name or not _NAME.match(name):
+    if not name:
         raise ConfigurationError(f"{option} has an empty tensor name; {_SYNTAX}")
     if not source:
         raise ConfigurationError(f"{option} has nothing after '='; {_SYNTAX}")
@@ -91,6 +106,7 @@ def parse_input(text: str) -> InputSpec:
 
 
 def load_array_file(path: str, option: str) -> np.ndarray | dict[str, np.ndarray]:
+    """The array of a .npy file, or a .npz file's arrays by name; ``option`` prefixes errors."""
     try:
         loaded = np.load(path, allow_pickle=False)
     except FileNotFoundError:
@@ -122,8 +138,6 @@ def _default_shape(spec: TensorSpec, profile: int) -> Shape:
 def _profile_for(inputs: Mapping[str, TensorSpec], given: Mapping[str, np.ndarray]) -> int:
     """The profile that fits the arrays given so far (0 when none is given or none fits: the
     executor then reports the shapes that do not fit)."""
-    from ..spec import choose_profile
-
     if not given:
         return 0
     subset = {n: inputs[n] for n in given}
@@ -232,3 +246,30 @@ def resolve_inputs(
             arrays[name] = generate("random", _default_shape(spec, k), spec.dtype, rng)
             sources[name] = f"random (not given; opt of profile {k})"
     return {name: arrays[name] for name in inputs}, {name: sources[name] for name in inputs}
+
+
+def prepare_inputs(
+    ex: BaseExecutor, texts: Sequence[str], *, profile: int | None, seed: int
+) -> tuple[dict[str, np.ndarray], dict[str, str], int]:
+    """The arrays for ``--input`` values ``texts``, where each came from, and the profile the
+    executor will run them in."""
+    specs = [parse_input(text) for text in texts]
+    arrays, sources = resolve_inputs(specs, ex.inputs, profile=profile, seed=seed)
+    shapes = {name: check_shape(ex.inputs[name], a.shape) for name, a in arrays.items()}
+    # The executor makes the same choice per call; done here first so it can be reported.
+    chosen = choose_profile(ex.inputs, shapes, ex.num_profiles, profile)
+    return arrays, sources, chosen
+
+
+def inputs_info(arrays: Mapping[str, np.ndarray], sources: Mapping[str, str]) -> dict[str, Any]:
+    """The ``inputs`` object of the run and bench JSON (:data:`~.schemas.INPUTS_SCHEMA`)."""
+    return {
+        name: {"shape": list(a.shape), "dtype": a.dtype.name, "source": sources[name]}
+        for name, a in arrays.items()
+    }
+
+
+def inputs_lines(info: Mapping[str, Any]) -> list[str]:
+    """:func:`inputs_info` as table lines: name, dtype, shape, source."""
+    rows = [[name, d["dtype"], str(d["shape"]), d["source"]] for name, d in info.items()]
+    return table(rows)

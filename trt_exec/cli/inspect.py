@@ -1,147 +1,82 @@
 """``trt-exec inspect``: what an engine is and how trt_exec will run it, as a dict and as text.
 
-The dict is the ``--json`` output; :data:`INSPECT_SCHEMA` describes it.
+The dict is the ``--json`` output; :data:`~.schemas.INSPECT_SCHEMA` describes it. Everything
+comes from the executor's API: which TensorRT attribute holds a value on which release is the
+backends' business, not the command line's.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ..executor import BaseExecutor
+from ..backends.v2 import V2Executor
+from .exitcodes import EXIT_OK
+from .opened import OpenedEngine
+from .options import Subcommands
+from .render import describe_backend, describe_tensorrt, format_bytes, print_json, table
+from .schemas import INSPECT_SCHEMA_ID
+
+if TYPE_CHECKING:
+    from ..executor import BaseExecutor
 
 __all__ = [
-    "INSPECT_SCHEMA",
-    "TENSORRT_SCHEMA",
-    "BACKEND_SCHEMA",
-    "ENGINE_SCHEMA",
+    "add_parser",
+    "command",
     "engine_report",
     "render_inspect",
     "device_memory",
     "bindings_layout",
-    "tensorrt_info",
-    "format_bytes",
 ]
 
-# --- JSON schemas ------------------------------------------------------------------------------
-# A schema here is a tiny type description: a dict is an object with exactly those keys, a
-# one-element list is an array of that item, a tuple is "any of these", and a type is a leaf.
-# ``None`` in a tuple means the value may be JSON null.
 
-TENSORRT_SCHEMA: dict[str, Any] = {
-    "module": str,  # "tensorrt", "tensorrt_rtx", ...
-    "version": str,  # the module's __version__
-    "simulated": bool,  # True for trt_exec.sim's simulated TensorRT
-    "selected_by": str,  # "argument" (--tensorrt), "environment" (TRT_EXEC_TENSORRT), "discovery"
-}
-BACKEND_SCHEMA: dict[str, Any] = {
-    "name": str,  # "v2" or "v3"
-    "source": str,  # "argument" (--backend), "environment" (TRT_EXEC_BACKEND), "version"
-    "reason": str,  # one sentence
-}
-ENGINE_SCHEMA: dict[str, Any] = {"path": str, "size_bytes": int}
-PROFILE_SCHEMA: dict[str, Any] = {"min": [int], "opt": [int], "max": [int]}
-
-#: ``trt-exec inspect --json`` (``"schema": "trt-exec.inspect/1"``).
-INSPECT_SCHEMA: dict[str, Any] = {
-    "schema": str,  # "trt-exec.inspect/1"
-    "engine": ENGINE_SCHEMA,
-    "tensorrt": TENSORRT_SCHEMA,
-    "backend": BACKEND_SCHEMA,
-    "num_profiles": int,
-    "io": [
-        {
-            "name": str,
-            "mode": str,  # "input" or "output"
-            "dtype": str,  # numpy dtype name, e.g. "float32"
-            "shape": [int],  # -1 for a dynamic dimension
-            "location": str,  # "device" or "host"
-            "shape_tensor": bool,
-            "profiles": [PROFILE_SCHEMA],  # one per profile for inputs; [] for outputs
-        }
-    ],
-    "device_memory": {
-        "bytes": (int, None),  # the execution context's device memory; null when unknown
-        "api": (str, None),  # where the size came from, e.g. "ICudaEngine.device_memory_size_v2"
-        "per_profile": ([int], None),  # per optimization profile, when the API has it
-    },
-    # The V2 (bindings API) layout: IO tensors x profiles. null for the V3 backend.
-    "bindings": (
-        [{"index": int, "name": str, "tensor": str, "profile": int, "mode": str}],
-        None,
-    ),
-}
-
-INSPECT_SCHEMA_ID = "trt-exec.inspect/1"
+def add_parser(commands: Subcommands) -> None:
+    p = commands.add(
+        "inspect",
+        "show an engine's IO, profiles, device memory and the backend chosen",
+        [commands.engine],
+        command,
+    )
+    p.add_argument("engine", metavar="ENGINE", help="serialized engine file")
+    p.add_argument("--json", action="store_true", help="print JSON (schema trt-exec.inspect/1)")
 
 
-def format_bytes(n: int | None) -> str:
-    if n is None:
-        return "unknown"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"  # pragma: no cover
-
-
-def tensorrt_info(trt: Any, selected_by: str) -> dict[str, Any]:
-    from ..discovery import is_simulated, module_flavor, module_version
-
-    return {
-        "module": module_flavor(trt),
-        "version": module_version(trt),
-        "simulated": is_simulated(trt),
-        "selected_by": selected_by,
-    }
+def command(args: argparse.Namespace, out: TextIO) -> int:
+    opened = OpenedEngine(args.engine, args.tensorrt, args.backend)
+    with opened.ex:
+        report = engine_report(opened.ex, opened.engine_info(), opened.tensorrt, opened.backend)
+    if args.json:
+        print_json(report, out)
+    else:
+        print(render_inspect(report), file=out)
+    return EXIT_OK
 
 
 def device_memory(ex: BaseExecutor) -> dict[str, Any]:
-    """The context's device memory, from the newest API the release has.
-
-    TensorRT 10.1 added ``device_memory_size_v2`` (and ``..._for_profile_v2``); 11.0 removed the
-    original ``device_memory_size``.
-    """
-    out: dict[str, Any] = {"bytes": None, "api": None, "per_profile": None}
-    engine = ex.engine
-    for attr in ("device_memory_size_v2", "device_memory_size"):
-        try:
-            value = getattr(engine, attr)
-        except Exception:  # absent in this release, or a binding that raises for this engine
-            continue
-        if value is not None:
-            out["bytes"], out["api"] = int(value), f"ICudaEngine.{attr}"
-            break
-    if out["bytes"] is None:
-        size = getattr(ex, "device_memory_size", None)
-        if isinstance(size, int):
-            out["bytes"], out["api"] = size, "Executor.device_memory_size"
-    for attr in ("get_device_memory_size_for_profile_v2", "get_device_memory_size_for_profile"):
-        fn = getattr(engine, attr, None)
-        if fn is None:
-            continue
-        try:
-            out["per_profile"] = [int(fn(k)) for k in range(ex.num_profiles)]
-        except Exception:
-            continue
-        break
-    return out
+    """The execution context's device memory, as the executor read it when it opened."""
+    layout = ex.layout
+    per_profile = layout.device_memory_per_profile
+    return {
+        "bytes": layout.device_memory_size,
+        "api": layout.device_memory_api,
+        "per_profile": None if per_profile is None else list(per_profile),
+    }
 
 
 def bindings_layout(ex: BaseExecutor) -> list[dict[str, Any]] | None:
-    """For the V2 backend: every binding index with TensorRT's name for it and its profile."""
-    if ex.backend != "v2" or not hasattr(ex, "binding_index"):
+    """For the V2 backend: every binding index with TensorRT's name for it and its profile; None
+    for V3, which has no bindings. Names in profile k > 0 carry the suffix ``" [profile k]"``."""
+    if not isinstance(ex, V2Executor):
         return None
-    engine = ex.engine
     specs = {**ex.inputs, **ex.outputs}
     rows: list[dict[str, Any]] = []
     for k in range(ex.num_profiles):
+        suffix = f" [profile {k}]" if k else ""
         for name, spec in specs.items():
-            index = int(ex.binding_index(name, k))
             rows.append(
                 {
-                    "index": index,
-                    "name": str(engine.get_binding_name(index)),
+                    "index": ex.binding_index(name, k),
+                    "name": name + suffix,
                     "tensor": name,
                     "profile": k,
                     "mode": "input" if spec.is_input else "output",
@@ -154,7 +89,7 @@ def bindings_layout(ex: BaseExecutor) -> list[dict[str, Any]] | None:
 def engine_report(
     ex: BaseExecutor, engine: dict[str, Any], tensorrt: dict[str, Any], backend: dict[str, Any]
 ) -> dict[str, Any]:
-    """The ``inspect --json`` document (:data:`INSPECT_SCHEMA`)."""
+    """The ``inspect --json`` document (:data:`~.schemas.INSPECT_SCHEMA`)."""
     io = []
     for spec in list(ex.inputs.values()) + list(ex.outputs.values()):
         io.append(
@@ -183,26 +118,8 @@ def engine_report(
     }
 
 
-def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return [indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-
-
-def describe_tensorrt(info: dict[str, Any]) -> str:
-    by = {
-        "argument": "--tensorrt",
-        "environment": "TRT_EXEC_TENSORRT",
-        "discovery": "first importable module",
-    }.get(info["selected_by"], info["selected_by"])
-    sim = "  SIMULATED (trt_exec.sim, runs on the CPU)" if info["simulated"] else ""
-    return f"{info['module']} {info['version']}{sim}  [chosen by {by}]"
-
-
-def describe_backend(info: dict[str, Any]) -> str:
-    return f"{info['name']}  [{info['source']}: {info['reason']}]"
-
-
 def render_inspect(report: dict[str, Any]) -> str:
+    """The text output of ``inspect``, from :func:`engine_report`'s document."""
     eng = report["engine"]
     lines = [
         f"engine        {eng['path']} ({format_bytes(eng['size_bytes'])})",
@@ -236,7 +153,7 @@ def render_inspect(report: dict[str, Any]) -> str:
         else:
             row += ["-"] * report["num_profiles"]
         rows.append(row)
-    lines += _table(rows)
+    lines += table(rows)
     if report["bindings"] is not None:
         n_io = len(report["io"])
         lines.append("")
@@ -254,5 +171,5 @@ def render_inspect(report: dict[str, Any]) -> str:
                     "in" if b["mode"] == "input" else "out",
                 ]
             )
-        lines += _table(rows)
+        lines += table(rows)
     return "\n".join(lines)

@@ -1,0 +1,63 @@
+"""The ENGINE of ``inspect``, ``run`` and ``bench``, opened with ``--tensorrt`` and
+``--backend``, with what was chosen and why."""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+from typing import Any
+
+from ..discovery import ENV_TENSORRT, find_tensorrt, is_simulated, module_flavor, module_version
+from ..loading import load, read_engine_bytes
+from .render import describe_backend, describe_tensorrt
+
+__all__ = ["OpenedEngine", "tensorrt_info"]
+
+
+def tensorrt_info(trt: ModuleType, selected_by: str) -> dict[str, Any]:
+    """The ``tensorrt`` object of the JSON schemas (:data:`~.schemas.TENSORRT_SCHEMA`)."""
+    return {
+        "module": module_flavor(trt),
+        "version": module_version(trt),
+        "simulated": is_simulated(trt),
+        "selected_by": selected_by,
+    }
+
+
+class OpenedEngine:
+    """An executor (:attr:`ex`) opened from the command line; close it with ``with opened.ex``."""
+
+    def __init__(self, path: str, tensorrt: str | None, backend: str | None) -> None:
+        if tensorrt:
+            selected_by = "argument"
+        elif os.environ.get(ENV_TENSORRT, "").strip():
+            selected_by = "environment"
+        else:
+            selected_by = "discovery"
+        self.path = path
+        data = read_engine_bytes(path)  # a missing file is reported before anything else
+        trt = find_tensorrt(tensorrt)
+        self.size = len(data)
+        self.ex = load(data, tensorrt=trt, backend=backend)
+        #: The ``tensorrt`` and ``backend`` objects of the JSON schemas.
+        self.tensorrt = tensorrt_info(trt, selected_by)
+        choice = self.ex.choice
+        self.backend = {"name": self.ex.backend, "source": choice.source, "reason": choice.reason}
+
+    def header(self) -> list[str]:
+        """The first lines of ``run`` and ``bench``: engine, TensorRT and backend."""
+        return [
+            f"engine     {self.path}",
+            f"TensorRT   {describe_tensorrt(self.tensorrt)}",
+            f"backend    {describe_backend(self.backend)}",
+        ]
+
+    def engine_info(self) -> dict[str, Any]:
+        """The ``engine`` object of the JSON schemas (:data:`~.schemas.ENGINE_SCHEMA`)."""
+        return {"path": self.path, "size_bytes": self.size}
+
+    @property
+    def data_path(self) -> str:
+        """``"cuda"`` when the executor runs on a CUDA device, ``"host"`` in the simulator's
+        CPU mode."""
+        return "host" if self.ex.device is None else "cuda"

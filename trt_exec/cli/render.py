@@ -1,0 +1,50 @@
+"""Text and JSON output shared by the commands: tables, byte sizes, the TensorRT and backend
+descriptions, and JSON printing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+__all__ = ["table", "format_bytes", "describe_tensorrt", "describe_backend", "print_json"]
+
+
+def table(rows: list[list[str]], indent: str = "  ") -> list[str]:
+    """Lines of left-aligned columns, two spaces apart, trailing blanks stripped."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def format_bytes(n: int | None) -> str:
+    """``768`` -> ``"768 B"``, ``1536`` -> ``"1.5 KiB"``, up to GiB; None -> ``"unknown"``."""
+    if n is None:
+        return "unknown"
+    if n < 1024:
+        return f"{n} B"
+    value = n / 1024
+    for unit in ("KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+def describe_tensorrt(info: dict[str, Any]) -> str:
+    """One line from a ``tensorrt`` object of the JSON schemas: module, version, how chosen."""
+    by = {
+        "argument": "--tensorrt",
+        "environment": "TRT_EXEC_TENSORRT",
+        "discovery": "first importable module",
+    }.get(info["selected_by"], info["selected_by"])
+    sim = "  SIMULATED (trt_exec.sim, runs on the CPU)" if info["simulated"] else ""
+    return f"{info['module']} {info['version']}{sim}  [chosen by {by}]"
+
+
+def describe_backend(info: dict[str, Any]) -> str:
+    """One line from a ``backend`` object of the JSON schemas: name, source and reason."""
+    return f"{info['name']}  [{info['source']}: {info['reason']}]"
+
+
+def print_json(obj: Any, out: TextIO) -> None:
+    json.dump(obj, out, indent=2)
+    out.write("\n")
