@@ -29,18 +29,30 @@ QUICK = {"small": (3, 2, 5), "large": (1, 2, 2)}
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--mode", choices=("cpu", "gpu"), default="cpu")
-    p.add_argument("--releases", default=",".join(RELEASES),
-                   help="simulated TensorRT releases (comma-separated)")
+    p.add_argument(
+        "--releases",
+        default=",".join(RELEASES),
+        help="simulated TensorRT releases (comma-separated)",
+    )
     p.add_argument("--scenarios", default="A,B,C,D,E", help="any of A,B,C,D,E (B: both sizes)")
     p.add_argument("--quick", action="store_true", help="a few iterations only (smoke test)")
     p.add_argument("--no-polygraphy", action="store_true")
-    p.add_argument("--profile", action="store_true",
-                   help="also cProfile each scenario's trt_exec v3 call (µs per call by function)")
-    p.add_argument("--out", default=os.path.join(HERE, "results"),
-                   help="folder for the JSON results (default benchmarks/results)")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="also cProfile each scenario's trt_exec v3 call (µs per call by function)",
+    )
+    p.add_argument(
+        "--out",
+        default=os.path.join(HERE, "results"),
+        help="folder for the JSON results (default benchmarks/results)",
+    )
     p.add_argument("--worker", help=argparse.SUPPRESS)  # one release, in this process
     p.add_argument("--worker-out", help=argparse.SUPPRESS)  # where the worker writes its JSON
     return p.parse_args(argv)
@@ -48,11 +60,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 # --- one release, in this process -----------------------------------------------------------
 def run_release(release: str, args: argparse.Namespace) -> dict[str, Any]:
-    from trt_exec.testing import build_engine, simulated_tensorrt
-
     from benchmarks import polygraphy_setup
     from benchmarks.harness import add_ratios, measure
     from benchmarks.scenarios import BENCH_NETWORK, CudaMemory, HostMemory, Setup, build_scenarios
+    from trt_exec.testing import build_engine, simulated_tensorrt
 
     trt = simulated_tensorrt(release)
     if args.mode == "gpu":
@@ -70,10 +81,16 @@ def run_release(release: str, args: argparse.Namespace) -> dict[str, Any]:
     poly_info: dict[str, Any] = {"version": polygraphy_setup.version(), "used": poly}
     if poly:
         polygraphy_setup.install(trt, host_cuda=args.mode == "cpu")
-        poly_info["cuda"] = ("host-memory stand-in for its libcudart wrapper (CPU mode)"
-                             if args.mode == "cpu" else "its own libcudart wrapper")
-        gaps.extend(polygraphy_setup.fidelity_gaps(
-            trt, release, os.path.join(ROOT, "tests", "data", "manifests")))
+        poly_info["cuda"] = (
+            "host-memory stand-in for its libcudart wrapper (CPU mode)"
+            if args.mode == "cpu"
+            else "its own libcudart wrapper"
+        )
+        gaps.extend(
+            polygraphy_setup.fidelity_gaps(
+                trt, release, os.path.join(ROOT, "tests", "data", "manifests")
+            )
+        )
     st = Setup(trt, plan, mem, backends, poly, gaps)
     only = {s.strip() for s in args.scenarios.split(",") if s.strip()}
     sizes = QUICK if args.quick else FULL
@@ -90,8 +107,9 @@ def run_release(release: str, args: argparse.Namespace) -> dict[str, Any]:
                 entry["verified"] = _verify(sc, mem)
             warmup, reps, calls = sizes["large" if sc.large else "small"]
             results = measure(sc.contenders, warmup=warmup, reps=reps, calls=calls)
-            entry.update(warmup=warmup, reps=reps, calls_per_rep=calls,
-                         rows=add_ratios(results, sc.floor))
+            entry.update(
+                warmup=warmup, reps=reps, calls_per_rep=calls, rows=add_ratios(results, sc.floor)
+            )
             if args.profile:
                 entry["profile"] = _profile(sc)
             out["scenarios"][sc.id] = entry
@@ -143,12 +161,21 @@ def _profile(sc: Any, calls: int = 2000) -> dict[str, Any]:
     stats = pstats.Stats(prof)
     rows = []
     for (file, line, fn), (_cc, nc, tt, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
-        rows.append({"function": f"{os.path.basename(file)}:{line}({fn})",
-                     "calls_per_call": round(nc / n, 2),
-                     "self_us": round(tt / n * 1e6, 3), "cum_us": round(ct / n * 1e6, 3)})
+        rows.append(
+            {
+                "function": f"{os.path.basename(file)}:{line}({fn})",
+                "calls_per_call": round(nc / n, 2),
+                "self_us": round(tt / n * 1e6, 3),
+                "cum_us": round(ct / n * 1e6, 3),
+            }
+        )
     rows.sort(key=lambda r: -r["self_us"])
-    return {"contender": target.name, "calls": n, "top_self": rows[:15],
-            "note": "cProfile inflates every Python call; compare functions, not totals"}
+    return {
+        "contender": target.name,
+        "calls": n,
+        "top_self": rows[:15],
+        "note": "cProfile inflates every Python call; compare functions, not totals",
+    }
 
 
 def _timer_overhead() -> float:
@@ -169,8 +196,15 @@ def _machine(mode: str) -> dict[str, Any]:
     if mode == "gpu":
         try:
             q = subprocess.run(
-                ["nvidia-smi", "--query-gpu=name,driver_version,memory.total",
-                 "--format=csv,noheader"], capture_output=True, text=True, timeout=30)
+                [
+                    "nvidia-smi",
+                    "--query-gpu=name,driver_version,memory.total",
+                    "--format=csv,noheader",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
             info["card"] = q.stdout.strip()
         except (OSError, subprocess.SubprocessError) as exc:
             info["card"] = f"unknown ({exc})"
@@ -200,8 +234,13 @@ def _versions() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             out[dist] = None
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                             capture_output=True, text=True, timeout=10)
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         out["trt_exec_commit"] = rev.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         out["trt_exec_commit"] = None
@@ -223,30 +262,61 @@ def targets(mode: str, releases: dict[str, Any]) -> list[dict[str, Any]]:
                 t = row(rel, "A", f"trt_exec {b} {call}")
                 if floor and t and t["median_us"] is not None:
                     d = t["median_us"] - floor["median_us"]
-                    out.append({"target": "A: <= raw v3 + 1 µs", "release": rel,
-                                "contender": t["name"], "value": f"+{d:.2f} µs",
-                                "met": d <= 1.0})
+                    out.append(
+                        {
+                            "target": "A: <= raw v3 + 1 µs",
+                            "release": rel,
+                            "contender": t["name"],
+                            "value": f"+{d:.2f} µs",
+                            "met": d <= 1.0,
+                        }
+                    )
             for sid in ("B-4KB", "B-64MB"):
-                floor = next((r for r in releases[rel]["scenarios"].get(sid, {}).get("rows", [])
-                              if r["role"] == "floor"), None)
+                floor = next(
+                    (
+                        r
+                        for r in releases[rel]["scenarios"].get(sid, {}).get("rows", [])
+                        if r["role"] == "floor"
+                    ),
+                    None,
+                )
                 t = row(rel, sid, f"trt_exec {b} infer")
                 poly = row(rel, sid, "polygraphy")
                 if mode == "gpu" and floor and t and t["median_us"] is not None:
                     ratio = t["median_us"] / floor["median_us"]
-                    out.append({"target": f"{sid}: <= 1.1x pinned floor", "release": rel,
-                                "contender": t["name"], "value": f"{ratio:.2f}x",
-                                "met": ratio <= 1.1})
+                    out.append(
+                        {
+                            "target": f"{sid}: <= 1.1x pinned floor",
+                            "release": rel,
+                            "contender": t["name"],
+                            "value": f"{ratio:.2f}x",
+                            "met": ratio <= 1.1,
+                        }
+                    )
                 if sid == "B-4KB" and poly and t and poly["median_us"] and t["median_us"]:
                     speed = poly["median_us"] / t["median_us"]
-                    out.append({"target": "B-4KB: >= 10x faster than Polygraphy", "release": rel,
-                                "contender": t["name"], "value": f"{speed:.1f}x",
-                                "met": speed >= 10})
+                    out.append(
+                        {
+                            "target": "B-4KB: >= 10x faster than Polygraphy",
+                            "release": rel,
+                            "contender": t["name"],
+                            "value": f"{speed:.1f}x",
+                            "met": speed >= 10,
+                        }
+                    )
             floor = row(rel, "D", "raw graph launch + sync")
             t = row(rel, "D", f"trt_exec {b} graphs")
             if floor and t and t["median_us"] is not None:
                 ratio = t["median_us"] / floor["median_us"]
-                out.append({"target": "D: <= 1.2x raw graph launch + sync", "release": rel,
-                            "contender": t["name"], "value": f"{ratio:.2f}x", "met": ratio <= 1.2})
+                out.append(
+                    {
+                        "target": "D: <= 1.2x raw graph launch + sync",
+                        "release": rel,
+                        "contender": t["name"],
+                        "value": f"{ratio:.2f}x",
+                        "met": ratio <= 1.2,
+                    }
+                )
     return out
 
 
@@ -254,10 +324,14 @@ def render(result: dict[str, Any]) -> str:
     from benchmarks.harness import format_table
 
     m = result["machine"]
-    lines = [f"## {result['mode'].upper()} mode: {result['date']}", "",
-             f"Machine: {m['cpu']} ({m['cpus']} CPUs), {m['platform']}, Python {m['python']}"
-             + (f"; card: {m['card']}" if m.get("card") else ""),
-             f"Versions: {json.dumps(result['versions'])}", ""]
+    lines = [
+        f"## {result['mode'].upper()} mode: {result['date']}",
+        "",
+        f"Machine: {m['cpu']} ({m['cpus']} CPUs), {m['platform']}, Python {m['python']}"
+        + (f"; card: {m['card']}" if m.get("card") else ""),
+        f"Versions: {json.dumps(result['versions'])}",
+        "",
+    ]
     for rel, data in result["releases"].items():
         lines.append(f"### Simulated TensorRT {rel} (backends: {', '.join(data['backends'])})")
         lines.append("")
@@ -274,11 +348,17 @@ def render(result: dict[str, Any]) -> str:
         lines.append(f"Timer + empty call: {data.get('timer_overhead_us')} µs")
         lines.append("")
     if result.get("targets"):
-        lines += ["### Targets", "", "| target | release | contender | value | met |",
-                  "|---|---|---|---:|---|"]
+        lines += [
+            "### Targets",
+            "",
+            "| target | release | contender | value | met |",
+            "|---|---|---|---:|---|",
+        ]
         for t in result["targets"]:
-            lines.append(f"| {t['target']} | {t['release']} | {t['contender']} | {t['value']} | "
-                         f"{'yes' if t['met'] else 'NO'} |")
+            lines.append(
+                f"| {t['target']} | {t['release']} | {t['contender']} | {t['value']} | "
+                f"{'yes' if t['met'] else 'NO'} |"
+            )
     return "\n".join(lines)
 
 
@@ -291,16 +371,37 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     releases: dict[str, Any] = {}
     passthrough = ["--mode", args.mode, "--scenarios", args.scenarios]
-    passthrough += [flag for flag, on in (("--quick", args.quick), ("--profile", args.profile),
-                                          ("--no-polygraphy", args.no_polygraphy)) if on]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
+    passthrough += [
+        flag
+        for flag, on in (
+            ("--quick", args.quick),
+            ("--profile", args.profile),
+            ("--no-polygraphy", args.no_polygraphy),
+        )
+        if on
+    ]
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
+    )
     tmp = tempfile.mkdtemp(prefix="trt_exec-bench-")
     for rel in [r.strip() for r in args.releases.split(",") if r.strip()]:
         out_file = os.path.join(tmp, f"{rel}.json")
-        proc = subprocess.run([sys.executable, "-m", "benchmarks", *passthrough, "--worker", rel,
-                               "--worker-out", out_file],
-                              cwd=ROOT, env=env, capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks",
+                *passthrough,
+                "--worker",
+                rel,
+                "--worker-out",
+                out_file,
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0:
             sys.stderr.write(proc.stdout + proc.stderr)
             releases[rel] = {"error": proc.stderr.strip().splitlines()[-1:] or ["failed"]}
@@ -324,9 +425,12 @@ def main(argv: list[str] | None = None) -> int:
     path = os.path.join(args.out, name)
     with open(path, "w") as f:
         json.dump(result, f, indent=1)
-    print(render({k: v for k, v in result.items()
-                  if k != "releases"} | {"releases": {k: v for k, v in releases.items()
-                                                       if "error" not in v}}))
+    print(
+        render(
+            {k: v for k, v in result.items() if k != "releases"}
+            | {"releases": {k: v for k, v in releases.items() if "error" not in v}}
+        )
+    )
     for rel, v in releases.items():
         if "error" in v:
             print(f"\nrelease {rel} failed: {v['error']}")

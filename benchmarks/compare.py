@@ -25,8 +25,18 @@ ROOT = os.path.dirname(HERE)
 
 def _run(tree: str, args: argparse.Namespace, out: str) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=tree)
-    cmd = [sys.executable, "-m", "benchmarks", "--scenarios", args.scenarios, "--releases",
-           args.release, "--no-polygraphy", "--out", out]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks",
+        "--scenarios",
+        args.scenarios,
+        "--releases",
+        args.release,
+        "--no-polygraphy",
+        "--out",
+        out,
+    ]
     subprocess.run(cmd, cwd=tree, env=env, check=True, stdout=subprocess.DEVNULL)
     (name,) = [f for f in os.listdir(out) if f.endswith(".json")]
     with open(os.path.join(out, name)) as f:
@@ -36,8 +46,11 @@ def _run(tree: str, args: argparse.Namespace, out: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.compare", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.compare",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--base", required=True, help="the git revision to compare with")
     p.add_argument("--scenarios", default="A,B,E")
     p.add_argument("--release", default="10.16.1")
@@ -46,8 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         base_tree = os.path.join(tmp, "base")
-        subprocess.run(["git", "worktree", "add", "-q", "--detach", base_tree, args.base],
-                       cwd=ROOT, check=True)
+        subprocess.run(
+            ["git", "worktree", "add", "-q", "--detach", base_tree, args.base], cwd=ROOT, check=True
+        )
         try:
             samples: dict[tuple[str, str, str], list[float]] = {}
             for _ in range(args.rounds):
@@ -58,10 +72,12 @@ def main(argv: list[str] | None = None) -> int:
                         for row in sc.get("rows", []):
                             if row["role"] in ("trt_exec", "floor") and not row["error"]:
                                 samples.setdefault((sid, row["name"], label), []).append(
-                                    row["median_us"])
+                                    row["median_us"]
+                                )
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", base_tree], cwd=ROOT,
-                           check=False)
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", base_tree], cwd=ROOT, check=False
+            )
     rows = []
     for sid, name in sorted({(s, n) for s, n, _ in samples}):
         base = samples.get((sid, name, "base"))
@@ -69,19 +85,33 @@ def main(argv: list[str] | None = None) -> int:
         if not base or not head:
             continue
         b, h = statistics.median(base), statistics.median(head)
-        rows.append({"scenario": sid, "row": name, "base_us": round(b, 3),
-                     "head_us": round(h, 3), "delta_us": round(h - b, 3)})
+        rows.append(
+            {
+                "scenario": sid,
+                "row": name,
+                "base_us": round(b, 3),
+                "head_us": round(h, 3),
+                "delta_us": round(h - b, 3),
+            }
+        )
     width = max(len(r["row"]) for r in rows) if rows else 10
-    print(f"base {args.base} vs working tree, {args.rounds} interleaved rounds, release "
-          f"{args.release}, CPU null engine; medians of per-round medians (µs per call)")
+    print(
+        f"base {args.base} vs working tree, {args.rounds} interleaved rounds, release "
+        f"{args.release}, CPU null engine; medians of per-round medians (µs per call)"
+    )
     print(f"{'scenario':8} {'row':{width}} {'base':>9} {'head':>9} {'delta':>8}")
     for r in rows:
-        print(f"{r['scenario']:8} {r['row']:{width}} {r['base_us']:9.3f} {r['head_us']:9.3f} "
-              f"{r['delta_us']:+8.3f}")
+        print(
+            f"{r['scenario']:8} {r['row']:{width}} {r['base_us']:9.3f} {r['head_us']:9.3f} "
+            f"{r['delta_us']:+8.3f}"
+        )
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"base": args.base, "rounds": args.rounds, "release": args.release,
-                       "rows": rows}, f, indent=1)
+            json.dump(
+                {"base": args.base, "rounds": args.rounds, "release": args.release, "rows": rows},
+                f,
+                indent=1,
+            )
     return 0
 
 

@@ -28,8 +28,11 @@ __all__ = ["available", "install", "HostCuda", "make_runner", "fidelity_gaps", "
 # the paths exercised here. A missing one is a simulator fidelity gap.
 _POLYGRAPHY_USES = {
     "module": ["init_libnvinfer_plugins", "get_plugin_registry", "IDebugListener"],
-    "IExecutionContext": ["set_all_tensors_debug_state", "set_debug_listener",
-                          "get_tensor_address"],
+    "IExecutionContext": [
+        "set_all_tensors_debug_state",
+        "set_debug_listener",
+        "get_tensor_address",
+    ],
     "ICudaEngine": ["get_aliased_input_tensor", "is_shape_inference_io"],
 }
 

@@ -75,7 +75,10 @@ class _DevArray:
 
     def __init__(self, ptr: int, shape: tuple[int, ...]) -> None:
         self.__cuda_array_interface__ = {
-            "shape": shape, "typestr": "<f4", "data": (ptr, False), "strides": None,
+            "shape": shape,
+            "typestr": "<f4",
+            "data": (ptr, False),
+            "strides": None,
             "version": 3,
         }
 
@@ -160,17 +163,19 @@ class Raw:
         self.mem = mem
         self.s = mem.stream
 
-    def v3(self, shape: tuple[int, ...], px: int, py: int, profile: int | None = None
-           ) -> Callable[[], Any]:
+    def v3(
+        self, shape: tuple[int, ...], px: int, py: int, profile: int | None = None
+    ) -> Callable[[], Any]:
         ctx, s = self.ctx, self.s
-        set_shape, set_addr, run = ctx.set_input_shape, ctx.set_tensor_address, \
-            ctx.execute_async_v3
+        set_shape, set_addr, run = ctx.set_input_shape, ctx.set_tensor_address, ctx.execute_async_v3
         if profile is None:
+
             def call() -> None:
                 set_shape("x", shape)
                 set_addr("x", px)
                 set_addr("y", py)
                 run(s)
+
             return call
         switch = ctx.set_optimization_profile_async
         toggle = itertools.cycle((0, 1))
@@ -181,12 +186,12 @@ class Raw:
             set_addr("x", px)
             set_addr("y", py)
             run(s)
+
         return call_e
 
     def v3_shapes(self, shapes: list[tuple[int, ...]], px: int, py: int) -> Callable[[], Any]:
         ctx, s = self.ctx, self.s
-        set_shape, set_addr, run = ctx.set_input_shape, ctx.set_tensor_address, \
-            ctx.execute_async_v3
+        set_shape, set_addr, run = ctx.set_input_shape, ctx.set_tensor_address, ctx.execute_async_v3
         cycle = itertools.cycle(shapes)
 
         def call() -> None:
@@ -194,20 +199,24 @@ class Raw:
             set_addr("x", px)
             set_addr("y", py)
             run(s)
+
         return call
 
-    def v2(self, shapes: list[tuple[int, ...]], px: int, py: int, switch_profiles: bool = False
-           ) -> Callable[[], Any]:
+    def v2(
+        self, shapes: list[tuple[int, ...]], px: int, py: int, switch_profiles: bool = False
+    ) -> Callable[[], Any]:
         ctx, s = self.ctx, self.s
         io = 2
         nb = int(self.engine.num_bindings)
         set_shape, run = ctx.set_binding_shape, ctx.execute_async_v2
         cycle = itertools.cycle(shapes)
         if not switch_profiles:
+
             def call() -> None:
                 set_shape(0, next(cycle))
                 bindings = [px, py] + [0] * (nb - io)
                 run(bindings, s)
+
             return call
         switch = ctx.set_optimization_profile_async
         toggle = itertools.cycle((0, 1))
@@ -220,11 +229,13 @@ class Raw:
             bindings[k * io] = px
             bindings[k * io + 1] = py
             run(bindings, s)
+
         return call_e
 
 
-def _raw_roundtrip(raw: Raw, mem: Any, x: np.ndarray, py_host_or_dev: int,
-                   px_dev: int | None) -> Callable[[], np.ndarray]:
+def _raw_roundtrip(
+    raw: Raw, mem: Any, x: np.ndarray, py_host_or_dev: int, px_dev: int | None
+) -> Callable[[], np.ndarray]:
     """B's floor: numpy in, numpy out, synchronous."""
     ctx, s = raw.ctx, raw.s
     shape, n = x.shape, x.nbytes
@@ -239,6 +250,7 @@ def _raw_roundtrip(raw: Raw, mem: Any, x: np.ndarray, py_host_or_dev: int,
             ctx.set_tensor_address("y", py)
             ctx.execute_async_v3(s)
             return out.reshape(shape).copy()
+
         return call_cpu
     drv, check = mem.drv, mem.check
     hin, vin = mem.pinned(n)
@@ -257,6 +269,7 @@ def _raw_roundtrip(raw: Raw, mem: Any, x: np.ndarray, py_host_or_dev: int,
         check("cuMemcpyDtoHAsync", drv.cuMemcpyDtoHAsync(hout, pyd, n, s))
         check("cuStreamSynchronize", drv.cuStreamSynchronize(s))
         return vout.view(np.float32).reshape(shape).copy()
+
     return call_gpu
 
 
@@ -311,76 +324,118 @@ def build_scenarios(st: Setup, only: set[str] | None = None) -> list[Scenario]:
     # A: hot path ---------------------------------------------------------------------------
     if want("A"):
         sc = Scenario("A", SCENARIO_TITLES["A"], floor="raw v3")
-        sc.contenders.append(Contender("raw v3", "floor",
-                                       Raw(st.trt, st.plan, mem).v3(SMALL, px, py), after))
+        sc.contenders.append(
+            Contender("raw v3", "floor", Raw(st.trt, st.plan, mem).v3(SMALL, px, py), after)
+        )
         once = Raw(st.trt, st.plan, mem)
         once.ctx.set_input_shape("x", SMALL)
         once.ctx.set_tensor_address("x", px)
         once.ctx.set_tensor_address("y", py)
         ctx1, s = once.ctx, once.s
-        sc.contenders.append(Contender(
-            "raw v3 bound once", "floor", lambda: ctx1.execute_async_v3(s), after,
-            note="addresses and shape set once at set-up; execute_async_v3 only"))
+        sc.contenders.append(
+            Contender(
+                "raw v3 bound once",
+                "floor",
+                lambda: ctx1.execute_async_v3(s),
+                after,
+                note="addresses and shape set once at set-up; execute_async_v3 only",
+            )
+        )
         if "v2" in st.backends:
-            sc.contenders.append(Contender(
-                "raw v2", "floor", Raw(st.trt, st.plan, mem).v2([SMALL], px, py), after))
+            sc.contenders.append(
+                Contender("raw v2", "floor", Raw(st.trt, st.plan, mem).v2([SMALL], px, py), after)
+            )
         inputs, outputs = {"x": x_dev[SMALL]}, {"y": y_dev[SMALL]}
         for b in st.backends:
             ex = _load(st, b)
-            sc.contenders.append(Contender(
-                f"trt_exec {b} infer_async", "trt_exec",
-                lambda ex=ex: ex.infer_async(inputs, outputs=outputs), after,
-                note="infer_async(inputs, outputs=caller arrays)"))
+            sc.contenders.append(
+                Contender(
+                    f"trt_exec {b} infer_async",
+                    "trt_exec",
+                    lambda ex=ex: ex.infer_async(inputs, outputs=outputs),
+                    after,
+                    note="infer_async(inputs, outputs=caller arrays)",
+                )
+            )
             ex2 = _load(st, b)
             ex2.prepare({"x": SMALL})
             addrs = {"x": px, "y": py}
-            sc.contenders.append(Contender(
-                f"trt_exec {b} execute", "trt_exec",
-                lambda ex2=ex2, addrs=addrs: ex2.execute(addrs, mem.stream), after,
-                note="execute(addresses, stream) after prepare()"))
+            sc.contenders.append(
+                Contender(
+                    f"trt_exec {b} execute",
+                    "trt_exec",
+                    lambda ex2=ex2, addrs=addrs: ex2.execute(addrs, mem.stream),
+                    after,
+                    note="execute(addresses, stream) after prepare()",
+                )
+            )
         if st.polygraphy:
             r = _runner(st)
             feed = {"x": _device_view(st, px, SMALL)}
-            sc.contenders.append(Contender(
-                "polygraphy", "polygraphy", lambda: r.infer(feed), None,
-                note="device input; copy_outputs_to_host=True (default) so it also copies "
-                     "the output to host and synchronizes"))
+            sc.contenders.append(
+                Contender(
+                    "polygraphy",
+                    "polygraphy",
+                    lambda: r.infer(feed),
+                    None,
+                    note="device input; copy_outputs_to_host=True (default) so it also copies "
+                    "the output to host and synchronizes",
+                )
+            )
         scenarios.append(sc)
 
     # B: numpy round trip -------------------------------------------------------------------
     for sid, shape in (("B-4KB", SMALL), ("B-64MB", LARGE)):
         if not want(sid):
             continue
-        sc = Scenario(sid, SCENARIO_TITLES[sid], floor="raw v3 (pinned)" if mem.gpu else "raw v3",
-                      large=shape == LARGE)
+        sc = Scenario(
+            sid,
+            SCENARIO_TITLES[sid],
+            floor="raw v3 (pinned)" if mem.gpu else "raw v3",
+            large=shape == LARGE,
+        )
         n = int(np.prod(shape)) * 4
         x = np.random.default_rng(0).standard_normal(shape, dtype=np.float32)
         bpx, bpy = (mem.device(n), mem.device(n)) if mem.gpu else (None, 0)
-        sc.contenders.append(Contender(
-            sc.floor, "floor", _raw_roundtrip(Raw(st.trt, st.plan, mem), mem, x, bpy, bpx),
-            note="pinned staging, cuMemcpyHtoDAsync, enqueue, cuMemcpyDtoHAsync, sync, copy out"
-            if mem.gpu else "input read in place, output copied to a new array"))
+        sc.contenders.append(
+            Contender(
+                sc.floor,
+                "floor",
+                _raw_roundtrip(Raw(st.trt, st.plan, mem), mem, x, bpy, bpx),
+                note="pinned staging, cuMemcpyHtoDAsync, enqueue, cuMemcpyDtoHAsync, sync, copy out"
+                if mem.gpu
+                else "input read in place, output copied to a new array",
+            )
+        )
         feed_np = {"x": x}
         for b in st.backends:
             ex = _load(st, b)
-            sc.contenders.append(Contender(f"trt_exec {b} infer", "trt_exec",
-                                           lambda ex=ex, f=feed_np: ex.infer(f)))
+            sc.contenders.append(
+                Contender(f"trt_exec {b} infer", "trt_exec", lambda ex=ex, f=feed_np: ex.infer(f))
+            )
         if st.polygraphy:
             r = _runner(st)
-            sc.contenders.append(Contender("polygraphy", "polygraphy",
-                                           lambda r=r, f=feed_np: r.infer(f),
-                                           note="returns a view of its reused host buffer"))
+            sc.contenders.append(
+                Contender(
+                    "polygraphy",
+                    "polygraphy",
+                    lambda r=r, f=feed_np: r.infer(f),
+                    note="returns a view of its reused host buffer",
+                )
+            )
         scenarios.append(sc)
 
     # C: shape change every call --------------------------------------------------------------
     if want("C"):
         sc = Scenario("C", SCENARIO_TITLES["C"], floor="raw v3")
         shapes = [SMALL, (2, ROW)]
-        sc.contenders.append(Contender(
-            "raw v3", "floor", Raw(st.trt, st.plan, mem).v3_shapes(shapes, px, py), after))
+        sc.contenders.append(
+            Contender("raw v3", "floor", Raw(st.trt, st.plan, mem).v3_shapes(shapes, px, py), after)
+        )
         if "v2" in st.backends:
-            sc.contenders.append(Contender(
-                "raw v2", "floor", Raw(st.trt, st.plan, mem).v2(shapes, px, py), after))
+            sc.contenders.append(
+                Contender("raw v2", "floor", Raw(st.trt, st.plan, mem).v2(shapes, px, py), after)
+            )
         feeds = [({"x": x_dev[s]}, {"y": y_dev[s]}) for s in shapes]
         for b in st.backends:
             ex = _load(st, b)
@@ -389,21 +444,29 @@ def build_scenarios(st: Setup, only: set[str] | None = None) -> list[Scenario]:
             def call_c(ex: Any = ex, cyc: Any = cyc) -> Any:
                 i, o = next(cyc)
                 return ex.infer_async(i, outputs=o)
+
             sc.contenders.append(Contender(f"trt_exec {b} infer_async", "trt_exec", call_c, after))
         if st.polygraphy:
             r = _runner(st)
             pfeeds = itertools.cycle([{"x": _device_view(st, px, s)} for s in shapes])
-            sc.contenders.append(Contender("polygraphy", "polygraphy",
-                                           lambda: r.infer(next(pfeeds)),
-                                           note="copies outputs to host (default)"))
+            sc.contenders.append(
+                Contender(
+                    "polygraphy",
+                    "polygraphy",
+                    lambda: r.infer(next(pfeeds)),
+                    note="copies outputs to host (default)",
+                )
+            )
         scenarios.append(sc)
 
     # D: CUDA graphs ----------------------------------------------------------------------------
     if want("D"):
         sc = Scenario("D", SCENARIO_TITLES["D"], floor="raw graph launch + sync")
         if not mem.gpu:
-            sc.skipped = ("CUDA graphs need the CUDA data path; in host mode trt_exec raises "
-                          "CudaUnavailableError (run with --mode gpu)")
+            sc.skipped = (
+                "CUDA graphs need the CUDA data path; in host mode trt_exec raises "
+                "CudaUnavailableError (run with --mode gpu)"
+            )
         else:
             _graph_contenders(st, sc, px, py, x_dev[SMALL], y_dev[SMALL])
         scenarios.append(sc)
@@ -411,20 +474,35 @@ def build_scenarios(st: Setup, only: set[str] | None = None) -> list[Scenario]:
     # E: profile switch every call ------------------------------------------------------------
     if want("E"):
         sc = Scenario("E", SCENARIO_TITLES["E"], floor="raw v3")
-        sc.contenders.append(Contender(
-            "raw v3", "floor", Raw(st.trt, st.plan, mem).v3(SMALL, px, py, profile=0), after))
+        sc.contenders.append(
+            Contender(
+                "raw v3", "floor", Raw(st.trt, st.plan, mem).v3(SMALL, px, py, profile=0), after
+            )
+        )
         if "v2" in st.backends:
-            sc.contenders.append(Contender(
-                "raw v2", "floor",
-                Raw(st.trt, st.plan, mem).v2([SMALL], px, py, switch_profiles=True), after))
+            sc.contenders.append(
+                Contender(
+                    "raw v2",
+                    "floor",
+                    Raw(st.trt, st.plan, mem).v2([SMALL], px, py, switch_profiles=True),
+                    after,
+                )
+            )
         inputs, outputs = {"x": x_dev[SMALL]}, {"y": y_dev[SMALL]}
         for b in st.backends:
             ex = _load(st, b)
             tog = itertools.cycle((0, 1))
-            sc.contenders.append(Contender(
-                f"trt_exec {b} infer_async", "trt_exec",
-                lambda ex=ex, tog=tog: ex.infer_async(inputs, outputs=outputs, profile=next(tog)),
-                after, note="infer_async(..., profile=k)"))
+            sc.contenders.append(
+                Contender(
+                    f"trt_exec {b} infer_async",
+                    "trt_exec",
+                    lambda ex=ex, tog=tog: ex.infer_async(
+                        inputs, outputs=outputs, profile=next(tog)
+                    ),
+                    after,
+                    note="infer_async(..., profile=k)",
+                )
+            )
         if st.polygraphy:
             r = _runner(st)
             feed = {"x": _device_view(st, px, SMALL)}
@@ -433,9 +511,15 @@ def build_scenarios(st: Setup, only: set[str] | None = None) -> list[Scenario]:
             def call_pe() -> Any:
                 r.set_profile(next(tog_p))
                 return r.infer(feed)
-            sc.contenders.append(Contender(
-                "polygraphy", "polygraphy", call_pe,
-                note="set_profile(k) then infer; copies outputs to host"))
+
+            sc.contenders.append(
+                Contender(
+                    "polygraphy",
+                    "polygraphy",
+                    call_pe,
+                    note="set_profile(k) then infer; copies outputs to host",
+                )
+            )
         scenarios.append(sc)
     return scenarios
 
@@ -460,9 +544,15 @@ def _graph_contenders(st: Setup, sc: Scenario, px: int, py: int, x: Any, y: Any)
     def raw_graph() -> None:
         launch(gexec, s)
         sync(s)
-    sc.contenders.append(Contender("raw graph launch + sync", "floor", raw_graph,
-                                   note="cuGraphLaunch of a captured execute_async_v3, "
-                                        "cuStreamSynchronize"))
+
+    sc.contenders.append(
+        Contender(
+            "raw graph launch + sync",
+            "floor",
+            raw_graph,
+            note="cuGraphLaunch of a captured execute_async_v3, cuStreamSynchronize",
+        )
+    )
     raw2 = Raw(st.trt, st.plan, mem)
     c2 = raw2.ctx
     c2.set_input_shape("x", SMALL)
@@ -472,8 +562,10 @@ def _graph_contenders(st: Setup, sc: Scenario, px: int, py: int, x: Any, y: Any)
     def raw_enqueue() -> None:
         c2.execute_async_v3(s)
         sync(s)
-    sc.contenders.append(Contender("raw execute_async_v3 + sync", "floor", raw_enqueue,
-                                   note="no graph; bound once"))
+
+    sc.contenders.append(
+        Contender("raw execute_async_v3 + sync", "floor", raw_enqueue, note="no graph; bound once")
+    )
     inputs, outputs = {"x": x}, {"y": y}
     for b in st.backends:
         ex = _load(st, b, cuda_graphs=True)
@@ -481,12 +573,26 @@ def _graph_contenders(st: Setup, sc: Scenario, px: int, py: int, x: Any, y: Any)
         def with_graph(ex: Any = ex) -> None:
             ex.infer_async(inputs, outputs=outputs)
             sync(s)
-        sc.contenders.append(Contender(f"trt_exec {b} graphs", "trt_exec", with_graph,
-                                       note="load(cuda_graphs=True); infer_async + sync"))
+
+        sc.contenders.append(
+            Contender(
+                f"trt_exec {b} graphs",
+                "trt_exec",
+                with_graph,
+                note="load(cuda_graphs=True); infer_async + sync",
+            )
+        )
     ex = _load(st, "v3")
 
     def without_graph() -> None:
         ex.infer_async(inputs, outputs=outputs)
         sync(s)
-    sc.contenders.append(Contender("trt_exec v3 no graphs", "trt_exec", without_graph,
-                                   note="infer_async + sync, cuda_graphs off"))
+
+    sc.contenders.append(
+        Contender(
+            "trt_exec v3 no graphs",
+            "trt_exec",
+            without_graph,
+            note="infer_async + sync, cuda_graphs off",
+        )
+    )

@@ -98,9 +98,7 @@ def _layer(module: str) -> int:
 
 
 GRAPH = {
-    _module_name(p): _imports(p)
-    for p in sorted(PKG.rglob("*.py"))
-    if "__pycache__" not in p.parts
+    _module_name(p): _imports(p) for p in sorted(PKG.rglob("*.py")) if "__pycache__" not in p.parts
 }
 
 
@@ -160,7 +158,6 @@ def test_no_hand_written_module_is_over_600_lines() -> None:
     long = {
         m: n
         for p in PKG.rglob("*.py")
-        if (m := _module_name(p)) not in generated
-        and (n := len(p.read_text().splitlines())) > 650
+        if (m := _module_name(p)) not in generated and (n := len(p.read_text().splitlines())) > 650
     }
     assert not long, long

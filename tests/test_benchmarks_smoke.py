@@ -24,7 +24,9 @@ def test_percentile_and_ratios() -> None:
 
     res = measure(
         [Contender("floor", "floor", lambda: None), Contender("bad", "trt_exec", boom)],
-        warmup=1, reps=2, calls=3,
+        warmup=1,
+        reps=2,
+        calls=3,
     )
     rows = add_ratios(res, "floor")
     assert rows[0]["vs_floor"] == "1.00x" and rows[0]["calls"] == 6

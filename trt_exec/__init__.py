@@ -31,7 +31,6 @@ from .results import AsyncResult, DeviceTensor
 from .selection import BackendChoice, explain_backend, select_backend
 from .spec import ProfileShape, TensorSpec
 
-
 __all__ = [
     "AsyncResult",
     "DeviceTensor",

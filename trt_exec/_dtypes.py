@@ -22,10 +22,11 @@ _BY_NAME: dict[str, np.dtype] = {
 
 def _bfloat16() -> np.dtype | None:
     try:
-        import ml_dtypes  # type: ignore[import-not-found]
+        import ml_dtypes
     except ImportError:
         return None
-    return np.dtype(ml_dtypes.bfloat16)
+    dtype: np.dtype = np.dtype(ml_dtypes.bfloat16)
+    return dtype
 
 
 def to_numpy(trt_dtype: Any, tensor: str) -> np.dtype:

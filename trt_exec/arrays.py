@@ -136,7 +136,8 @@ def dlpack_device_array(obj: Any, device_id: int) -> DeviceArray:
         from cuda.core.utils import StridedMemoryView
     except ImportError as exc:
         raise CudaUnavailableError(
-            f"reading a CUDA DLPack array needs cuda-python's cuda.core ({exc}); install it with `pip install cuda-python`"
+            f"reading a CUDA DLPack array needs cuda-python's cuda.core ({exc}); install it "
+            "with `pip install cuda-python`"
         ) from None
     # cuda.core >= 0.5 has from_dlpack and deprecates construction from the object itself.
     make = getattr(StridedMemoryView, "from_dlpack", StridedMemoryView)

@@ -28,7 +28,7 @@ import warnings
 import weakref
 from collections.abc import Mapping, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from . import _trtlog
 from ._arguments import Arguments, Array
@@ -38,10 +38,8 @@ from .backends.base import EngineLayout, TensorRTApi
 from .datapath import DataPath
 from .errors import BindingError, ClosedError, ExecutionError, ShapeError
 from .results import AsyncResult
+from .selection import BackendChoice
 from .spec import Shape, TensorSpec, check_profile_index
-
-if TYPE_CHECKING:
-    from .selection import BackendChoice
 
 __all__ = ["BaseExecutor", "Executor"]
 
@@ -173,8 +171,9 @@ class BaseExecutor:
 
     backend: ClassVar[str] = ""
     api_class: ClassVar[type[TensorRTApi]]
-    #: How the backend was chosen (set by :func:`trt_exec.load`).
-    choice: BackendChoice | None = None
+    #: How the backend was chosen (set by :func:`trt_exec.load`; "class" when constructed
+    #: directly).
+    choice: BackendChoice
 
     def __init__(
         self,
@@ -185,6 +184,9 @@ class BaseExecutor:
         runtime: Any = None,
     ) -> None:
         layout = self.api_class.read_layout(trt, engine)
+        self.choice = BackendChoice(
+            self.backend, "class", f"{type(self).__name__} was constructed directly"
+        )
         self._layout = layout
         self._trt = trt
         self._inputs = layout.inputs

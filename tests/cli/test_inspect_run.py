@@ -16,7 +16,6 @@ from trt_exec.testing import DEMO_NETWORK, reference, simulated_tensorrt
 
 from .helpers import RELEASES, clean_env, conforms, run_cli
 
-
 MEMORY_API = {
     "8.4.3": "ICudaEngine.device_memory_size",
     "8.6.1": "ICudaEngine.device_memory_size",

@@ -205,7 +205,6 @@ def test_refusals(ex):
     with pytest.raises(ArrayError, match="not CUDA device memory"):
         ex.infer({"x": HostCAI(), "y": x})
     from trt_exec.arrays import DeviceArray
-
     from trt_exec.cuda.datapath import CudaDataPath
 
     # One GPU here: an array on device 1 is described, and the data path's check called directly.

@@ -274,7 +274,8 @@ def test_10000_load_infer_close_cycles_do_not_grow(release: str, backend: str, c
 
 # --- close() while still referenced ---------------------------------------------------------------
 @pytest.mark.parametrize(
-    "release,backend", [("10.16.1", "v3"), ("8.6.1", "v2"), ("11.4.0", "v3")],
+    "release,backend",
+    [("10.16.1", "v3"), ("8.6.1", "v2"), ("11.4.0", "v3")],
     ids=["10.16.1-v3", "8.6.1-v2", "11.4.0-v3"],
 )
 def test_close_releases_everything_while_the_executor_is_referenced(

@@ -83,8 +83,6 @@ def _save_engine(path: str, tensorrt: str | None, out: TextIO) -> int:
     return EXIT_OK
 
 
-
-
 def io_table(ex: BaseExecutor) -> str:
     """The demo network's IO: name, direction, dtype, shape and each profile's bounds."""
     rows = [["name", "io", "dtype", "shape", "profiles (min / opt / max)"]]

@@ -341,7 +341,7 @@ class IExecutionContextImpl(_Sim):
 
     @property
     def all_binding_shapes_specified(self) -> bool:
-        return len(self._shapes) == self._m.n_in
+        return bool(len(self._shapes) == self._m.n_in)
 
     @property
     def all_shape_inputs_specified(self) -> bool:
@@ -406,7 +406,7 @@ class IExecutionContextImpl(_Sim):
             return 0
         maxes = {n: b[1] for n, b in m.bounds[self._profile].items()}
         shapes = self._plan.infer(maxes, upper_bound=True)
-        return math.prod(shapes[name]) * m.np_dtype[name].itemsize
+        return int(math.prod(shapes[name]) * m.np_dtype[name].itemsize)
 
     # -- execution ------------------------------------------------------------------------
     def _enqueue(self, func: str, addr: dict[str, int], stream: int, use_alloc: bool) -> bool:
@@ -584,4 +584,5 @@ def context_profile_property(rel: R.Release) -> property:
     """active_optimization_profile: settable (deprecated) through 8.x, read-only from 10.0."""
     if rel.flavor == "tensorrt" and rel.vt < (10,):
         return _PROFILE_SETTER
-    return IExecutionContextImpl.active_optimization_profile  # type: ignore[return-value]
+    prop: property = IExecutionContextImpl.active_optimization_profile
+    return prop

@@ -115,7 +115,7 @@ class _SimMeta(type):
 
 
 def _owner(obj: Any) -> str:
-    return (
+    return str(
         type.__getattribute__(obj, "_PUBLIC_NAME")
         if isinstance(obj, type)
         else type(obj)._PUBLIC_NAME
@@ -152,7 +152,7 @@ def _recording_getattribute(ctl: SimControl) -> Any:
 def _trampoline_meta(base: type, module_name: str) -> type:
     """pybind11 raises TypeError when a Python subclass skips the base ``__init__``."""
 
-    class _TrampolineMeta(base):  # type: ignore[valid-type,misc]
+    class _TrampolineMeta(base):  # type: ignore[misc]
         def __call__(cls, *args: Any, **kwargs: Any) -> Any:
             obj = super().__call__(*args, **kwargs)
             if not obj.__dict__.get("_tramp_init"):
@@ -302,7 +302,8 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
     mod.nptype = _nptype
     mod.volume = _volume
     mod.init_libnvinfer_plugins, mod.get_plugin_registry = _plugin_functions(ctl)
-    return mod
+    made: types.ModuleType = mod
+    return made
 
 
 def _plugin_functions(ctl: SimControl) -> tuple[Any, Any]:

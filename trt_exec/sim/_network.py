@@ -292,7 +292,7 @@ class INetworkDefinitionImpl(_Sim):
 
     def _shape_of(self, t: Any) -> tuple[int, ...]:
         if t._producer is None:
-            return t._shape
+            return tuple(t._shape)
         layer = t._producer
         shapes = [self._shape_of(i) for i in layer._inputs]
         if layer._KIND == "elementwise":

@@ -61,9 +61,12 @@ class ShapeMismatch(Exception):
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out: np.ndarray
     if a.dtype.kind == "f":
-        return np.true_divide(a, b)
-    return np.trunc(np.true_divide(a, b)).astype(a.dtype)  # C++ integer division truncates
+        out = np.true_divide(a, b)
+    else:
+        out = np.trunc(np.true_divide(a, b)).astype(a.dtype)  # C++ integer division truncates
+    return out
 
 
 EW_FUNCS: dict[int, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {

@@ -29,7 +29,7 @@ class EnumBase:
         raise ValueError(f"{value!r} is not a valid {cls.__name__}")
 
     def __int__(self) -> int:
-        return self.value  # type: ignore[no-any-return]
+        return int(self.value)
 
     __index__ = __int__
 
@@ -38,9 +38,9 @@ class EnumBase:
 
     def __eq__(self, other: object) -> bool:
         if type(other) is type(self):
-            return self.value == other.value  # type: ignore[attr-defined,no-any-return]
+            return bool(self.value == other.value)
         if self._arith and isinstance(other, int) and not isinstance(other, EnumBase):
-            return self.value == other  # type: ignore[no-any-return]
+            return bool(self.value == other)
         return False
 
     def __ne__(self, other: object) -> bool:
@@ -54,16 +54,16 @@ class EnumBase:
         return int(other)
 
     def __lt__(self, other: Any) -> bool:
-        return self.value < self._cmp(other)  # type: ignore[no-any-return]
+        return bool(self.value < self._cmp(other))
 
     def __le__(self, other: Any) -> bool:
-        return self.value <= self._cmp(other)  # type: ignore[no-any-return]
+        return bool(self.value <= self._cmp(other))
 
     def __gt__(self, other: Any) -> bool:
-        return self.value > self._cmp(other)  # type: ignore[no-any-return]
+        return bool(self.value > self._cmp(other))
 
     def __ge__(self, other: Any) -> bool:
-        return self.value >= self._cmp(other)  # type: ignore[no-any-return]
+        return bool(self.value >= self._cmp(other))
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}.{self.name}: {self.value}>"
@@ -76,7 +76,7 @@ class EnumBase:
 
 
 def make_enum(
-    name: str, members: list[tuple[str, int]], arithmetic: bool, meta: type, extra: dict
+    name: str, members: list[tuple[str, int]], arithmetic: bool, meta: type, extra: dict[str, Any]
 ) -> type:
     ns: dict[str, Any] = {"__slots__": (), "_arith": arithmetic, "__module__": "tensorrt"}
     ns.update(extra)
@@ -92,7 +92,8 @@ def make_enum(
         table[mname] = m
     type.__setattr__(cls, "_by_value", by_value)
     type.__setattr__(cls, "__members__", table)
-    return cls
+    made: type = cls
+    return made
 
 
 def _dtype_itemsize(self: Any) -> int:

@@ -57,7 +57,8 @@ def host_array(address: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndar
     if count == 0:
         return np.empty(shape, dtype)
     buf = (ctypes.c_char * (count * dtype.itemsize)).from_address(address)
-    return np.frombuffer(buf, dtype=dtype, count=count).reshape(shape)  # type: ignore[call-overload]
+    out: np.ndarray = np.frombuffer(buf, dtype=dtype, count=count).reshape(shape)  # type: ignore[call-overload]
+    return out
 
 
 class HostDevice:

@@ -149,7 +149,7 @@ def build_engine(trt: Any, spec: NetworkSpec, *, compute_capability: Any = None)
     """
     errors: list[str] = []
 
-    class _Logger(trt.ILogger):  # type: ignore[misc,name-defined]
+    class _Logger(trt.ILogger):  # type: ignore[misc]
         def __init__(self) -> None:
             trt.ILogger.__init__(self)
 

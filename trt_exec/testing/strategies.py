@@ -136,7 +136,7 @@ def networks(
         )
         for k in range(n_prof)
     )
-    return NetworkSpec(inputs, tuple(ops), tuple(o.output for o in ops), profiles)  # type: ignore[arg-type]
+    return NetworkSpec(inputs, tuple(ops), tuple(o.output for o in ops), profiles)
 
 
 def _shared_bounds(spec: NetworkSpec, k: int) -> list[tuple[int, int] | None]:
