@@ -7,12 +7,18 @@ calls each. Repetitions are interleaved across contenders (rep 1 of every conten
 outside the timed calls. Reported: the median over repetitions of each repetition's median, and
 the p99 over every timed call pooled. The empty call's cost (timer plus a Python call) is
 measured alongside and reported, not subtracted.
+
+The clock is wall time (``perf_counter_ns``). ``TRT_EXEC_BENCH_CLOCK=thread`` times each call
+with ``thread_time_ns`` instead: the CPU time of the calling thread, which leaves out the time the
+thread waited for a core. Use it to compare host-side costs on a shared, busy machine (it cannot
+see GPU or I/O waits, so never for GPU round trips).
 """
 
 from __future__ import annotations
 
 import gc
 import math
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -56,7 +62,11 @@ def percentile(samples: list[float], q: float) -> float:
 
 def _run_rep(c: Contender, calls: int) -> list[float]:
     call = c.call
-    clock = time.perf_counter_ns
+    clock = (
+        time.thread_time_ns
+        if os.environ.get("TRT_EXEC_BENCH_CLOCK") == "thread"
+        else time.perf_counter_ns
+    )
     out = [0] * calls
     for i in range(calls):
         t0 = clock()
