@@ -1,9 +1,10 @@
 """``python -m benchmarks.compare --base REV``: the CPU scenarios of two revisions, interleaved.
 
 Checks a refactor for per-call regressions: it runs this tree's ``python -m benchmarks`` (CPU,
-null engine) against the trt_exec of a checkout of ``REV`` and of this working tree, alternately, ``--rounds`` times each, in one
-session on one machine, and prints the median per-call time of every trt_exec row and of the
-hand-written floor for both, with the difference in µs. Medians of the per-round medians.
+null engine) against the trt_exec of a checkout of ``REV`` and of this working tree,
+alternately, ``--rounds`` times each, in one session on one machine, and prints the median
+per-call time of every trt_exec row and of the hand-written floor for both, with the difference
+in µs, and each row's overhead over the floor of the same run. Medians of per-round medians.
 
     python -m benchmarks.compare --base 52fae16 --scenarios A,B,E --rounds 3
 
