@@ -30,7 +30,15 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("trt_exec.pool", "trt_exec.aio"),
     ("trt_exec.testing",),
     ("trt_exec.cli", "trt_exec.serve"),
-    ("trt_exec", "trt_exec.__main__", "trt_exec.backends", "trt_exec.cuda"),
+    # the package, its entry point, subpackage __init__s, and aliases of moved modules
+    (
+        "trt_exec",
+        "trt_exec.__main__",
+        "trt_exec.backends",
+        "trt_exec.cuda",
+        "trt_exec.v2",
+        "trt_exec.v3",
+    ),
 )
 
 

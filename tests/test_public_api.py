@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import trt_exec
 import trt_exec.errors as errors
 
@@ -59,3 +61,21 @@ def test_import_without_tensorrt_or_cuda():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("OK") and "pip install" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "old,new,name",
+    [
+        ("trt_exec.testing.simtrt", "trt_exec.sim", "simulated_tensorrt"),
+        ("trt_exec.v2", "trt_exec.backends.v2", "V2Executor"),
+        ("trt_exec.v3", "trt_exec.backends.v3", "V3Executor"),
+    ],
+)
+def test_moved_modules_keep_working_and_name_the_new_place(old: str, new: str, name: str) -> None:
+    import importlib
+    import sys
+
+    sys.modules.pop(old, None)
+    with pytest.warns(DeprecationWarning, match=new.replace(".", r"\.")):
+        mod = importlib.import_module(old)
+    assert getattr(mod, name) is getattr(importlib.import_module(new), name)

@@ -290,7 +290,8 @@ def removed_by(release: str) -> set[str]:
 
 
 def test_removed_names_derivation() -> None:
-    """The diffs find the removals TENSORRT_FACTS.md lists (so the next test is not vacuous)."""
+    """The diffs find the removals the release notes list (TensorRT 10.0 and 11.0 release notes,
+    "Removed APIs"), so the next test is not vacuous."""
     assert "ICudaEngine.num_bindings" in removed_by("10.0.1")
     assert "IExecutionContext.execute_async_v2" in removed_by("10.0.1")
     assert "ICudaEngine.device_memory_size" in removed_by("11.4.0")

@@ -62,7 +62,8 @@ _PACKAGES = (
     "matplotlib",
 )
 # Compute capabilities TensorRT-RTX 1.x refuses ("TensorRT-RTX does not support this compute
-# capability"), checked on the H100/H200 (TENSORRT_FACTS.md). It supports 8.0, 8.6, 8.9, 12.x.
+# capability"), observed on an H100 and an H200 with tensorrt-rtx-cu13 1.7.1 (TensorRT-RTX
+# support matrix). It supports 8.0, 8.6, 8.9 and 12.x.
 RTX_UNSUPPORTED_CC = ("9.0",)
 
 

@@ -165,7 +165,8 @@ def _aligned(n: int) -> int:
 
 
 class ICudaEngineImpl(_Sim):
-    """``trt.ICudaEngine``. Bindings API through 8.x; named-tensor API from 8.5 (TENSORRT_FACTS).
+    """``trt.ICudaEngine``. Bindings API through 8.x; named-tensor API from 8.5 (TensorRT 8.5
+    release notes; the 8.5/8.6 Python API docs list both).
 
     With P profiles there are ``num_io_tensors * P`` bindings; binding ``k * nio + i`` is IO tensor
     ``i`` of profile ``k`` and, for ``k > 0``, is named ``"<name> [profile k]"``.

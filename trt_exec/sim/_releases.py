@@ -42,13 +42,15 @@ class Rule:
 
 
 ALL = Rule()
-# <= 8.4: bindings only; 8.5 adds named tensors; 10.0 removes bindings (TENSORRT_FACTS timeline).
+# <= 8.4: bindings only; 8.5 adds named tensors; 10.0 removes bindings (TensorRT 8.5 and 10.0
+# release notes; the 8.6.1 and 10.0.1 manifests in tests/data/manifests).
 BINDINGS = Rule(until=(10,), rtx=False)
 NAMED = Rule(since=(8, 5))
 PRE10 = Rule(until=(10,), rtx=False)
 V10 = Rule(since=(10,))
 V10_1 = Rule(since=(10, 1))
-# Removed in 11.0 (TENSORRT_FACTS "11.0 removes"); TensorRT-RTX never had them.
+# Removed in 11.0 (TensorRT 11.0 release notes, "Removed APIs"; the 11.4.0 manifest); TensorRT-RTX
+# never had them (the rtx-1.7.1 manifest).
 PRE11 = Rule(until=(11,), rtx=False)
 V10_PRE11 = Rule(since=(10,), until=(11,), rtx=False)
 V8_6 = Rule(since=(8, 6))
