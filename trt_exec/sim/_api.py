@@ -22,6 +22,8 @@ from ._context import context_profile_property as context_profile_property
 from ._engine import (
     ICudaEngineImpl,
     IDebugListenerImpl,
+    IGpuAllocatorImpl,
+    IGpuAsyncAllocatorImpl,
     IPluginRegistryImpl,
     IRuntimeConfigImpl,
     RuntimeImpl,
@@ -60,6 +62,8 @@ IMPLS: list[Any] = [
     IExecutionContextImpl,
     IDebugListenerImpl,
     IPluginRegistryImpl,
+    IGpuAllocatorImpl,
+    IGpuAsyncAllocatorImpl,
 ]
 # Whole classes that a release lacks.
 CLASS_RULES = {
@@ -68,4 +72,5 @@ CLASS_RULES = {
     "IOutputAllocator": R.NAMED,
     "IRuntimeConfig": R.V10_11,
     "IDebugListener": R.V10,
+    "IGpuAsyncAllocator": R.V10,
 }

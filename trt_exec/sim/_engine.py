@@ -135,6 +135,8 @@ class _EngineMeta:
         self.np_dtype = {t.name: NP_DTYPES[t.dtype] for t in self.io}
         self.trt_dtype = {t.name: dt(t.dtype) for t in self.io}
         self.shape = {t.name: t.shape for t in self.io}
+        # Inputs without a dynamic dimension: their shape is known before any set_input_shape.
+        self.fixed_inputs = {t.name: t.shape for t in plan.inputs if -1 not in t.shape}
         self.n_prof = len(plan.profiles)
         # bounds[k][name] = (min, max)
         self.bounds = [{n: (s[0], s[2]) for n, s in p.items()} for p in plan.profiles]
@@ -288,15 +290,35 @@ class ICudaEngineImpl(_Sim):
         return self._C["IRuntimeConfig"]()
 
     def __getitem__(self, key: Any) -> Any:
-        """8.x: int -> binding name, str -> binding index; 10.x: int -> tensor name."""
+        """The bindings' ``engine[key]`` (python/src/infer/pyCore.cpp, ``engine_getitem``).
+
+        8.x: a str gives its binding index (-1 if unknown) and an int its binding name; 10.x+ and
+        RTX: only an int, giving the IO tensor name. A negative index counts from the end; one at
+        or past the end raises IndexError, so ``for name in engine:`` ends (the sequence protocol:
+        the real class has ``__getitem__`` and no ``__iter__``, per the manifests). Below ``-n``:
+        8.4 converts the index to ``size_t`` (IndexError); 8.6+ keep an ``int32_t`` that passes
+        the ``index < n`` check, so the getter logs an error and returns None.
+        """
         bindings = hasattr(self, "num_bindings")
         if isinstance(key, str) and bindings:
             return self.get_binding_index(key)
-        if isinstance(key, int):
-            return self.get_binding_name(key) if bindings else self.get_tensor_name(key)
-        raise TypeError(f"invalid key {key!r}")
+        if not isinstance(key, int):
+            raise _incompatible(
+                self,
+                "__getitem__",
+                (["self: ICudaEngine, name: str"] if bindings else [])
+                + ["self: ICudaEngine, index: int"],
+                (key,),
+                {},
+            )
+        n = len(self._m.binding_names) if bindings else self._m.nio
+        index = key + n if key < 0 else key
+        if index >= n or (index < 0 and self._ctl._rel.vt < (8, 5) and bindings):
+            raise IndexError()
+        return self.get_binding_name(index) if bindings else self.get_tensor_name(index)
 
     def __len__(self) -> int:
+        """8.x only: ``num_bindings`` (the 8.6.1 manifest lists ``__len__``; 10.x+ do not)."""
         return len(self._m.binding_names)
 
     @property
@@ -612,3 +634,53 @@ class IPluginRegistryImpl(_Sim):
 
     def get_creator(self, type: str, version: str, plugin_namespace: str = "") -> Any:
         return None
+
+
+def _pure_virtual(name: str) -> Any:
+    def method(self: Any, *args: Any) -> Any:
+        raise RuntimeError(f'Tried to call pure virtual function "IGpuAllocator::{name}"')
+
+    method.__name__ = name
+    return method
+
+
+class IGpuAllocatorImpl(_Sim):
+    """``trt.IGpuAllocator``: users subclass it, call ``IGpuAllocator.__init__`` (else TypeError,
+    as for every pybind11 trampoline) and override the callbacks. Per the manifests: ``allocate``
+    and ``deallocate`` on TensorRT (not RTX), ``free`` through 8.x, ``reallocate`` everywhere,
+    ``allocate_async`` / ``deallocate_async`` from 10.0 and on RTX. The base callbacks raise
+    RuntimeError (pure virtual) and ``reallocate`` returns None (nullptr: "not supported",
+    NvInferRuntime.h). The simulator never calls an allocator: it has no ``gpu_allocator``."""
+
+    _PUBLIC = "IGpuAllocator"
+    _RULES = {
+        "allocate": R.TRT_ONLY,
+        "deallocate": R.TRT_ONLY,
+        "free": R.PRE10,
+        "allocate_async": R.V10,
+        "deallocate_async": R.V10,
+    }
+
+    def __init__(self) -> None:
+        self._tramp_init = True
+
+    allocate = _pure_virtual("allocate")
+    deallocate = _pure_virtual("deallocate")
+    free = _pure_virtual("free")
+    allocate_async = _pure_virtual("allocateAsync")
+    deallocate_async = _pure_virtual("deallocateAsync")
+
+    def reallocate(self, address: Any, alignment: int, new_size: int) -> Any:
+        return None
+
+
+class IGpuAsyncAllocatorImpl(_Sim):
+    """``trt.IGpuAsyncAllocator`` (10.0+ and RTX; the 10.0.1 to RTX 1.7.1 manifests): an
+    IGpuAllocator whose stream-ordered callbacks are the ones to override."""
+
+    _PUBLIC = "IGpuAsyncAllocator"
+    _BASES = ("IGpuAllocator",)
+    _RULES: dict[str, R.Rule] = {}
+
+    def __init__(self) -> None:
+        self._tramp_init = True
