@@ -314,7 +314,7 @@ class ICudaEngineImpl(_Sim):
         n = len(self._m.binding_names) if bindings else self._m.nio
         index = key + n if key < 0 else key
         if index >= n or (index < 0 and self._ctl._rel.vt < (8, 5) and bindings):
-            raise IndexError()
+            raise IndexError("Out of bounds")
         return self.get_binding_name(index) if bindings else self.get_tensor_name(index)
 
     def __len__(self) -> int:

@@ -398,8 +398,9 @@ _HIDDEN_BYTES.update(
         "__iter__": _not_iterable,
         "__getitem__": _not_subscriptable,
         "__contains__": _no_contains,
-        "__eq__": object.__eq__,
-        "__ne__": object.__ne__,
+        # By identity, and never falling back to bytes' comparison of the contents.
+        "__eq__": lambda self, other: self is other,
+        "__ne__": lambda self, other: self is not other,
         "__hash__": object.__hash__,
         "__lt__": _not_implemented,
         "__le__": _not_implemented,
