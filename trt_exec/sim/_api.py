@@ -17,17 +17,15 @@ from typing import Any
 from . import _releases as R
 from ._base import _log as _log  # re-exported for the factory
 from ._builder import BuilderImpl, IBuilderConfigImpl, IHostMemoryImpl, IOptimizationProfileImpl
-from ._context import IExecutionContextImpl, IOutputAllocatorImpl
-from ._context import context_profile_property as context_profile_property
-from ._engine import (
-    ICudaEngineImpl,
+from ._callbacks import (
     IDebugListenerImpl,
     IGpuAllocatorImpl,
     IGpuAsyncAllocatorImpl,
     IPluginRegistryImpl,
-    IRuntimeConfigImpl,
-    RuntimeImpl,
 )
+from ._context import IExecutionContextImpl, IOutputAllocatorImpl
+from ._context import context_profile_property as context_profile_property
+from ._engine import ICudaEngineImpl, IRuntimeConfigImpl, RuntimeImpl
 from ._logging import ILoggerImpl, LoggerImpl
 from ._network import (
     ICastLayerImpl,
