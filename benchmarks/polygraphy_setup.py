@@ -3,8 +3,7 @@
 Polygraphy imports ``tensorrt`` once, lazily, and keeps it: so one process serves one simulated
 release (``python -m benchmarks`` runs each release in its own worker process).
 
-Two things stand between Polygraphy and the simulator; both are worked around here only, and
-both are reported in the results (``polygraphy.gaps``):
+One thing stands between Polygraphy and the simulator, and it is replaced here only:
 
 - On a machine without a GPU, Polygraphy's CUDA wrapper (ctypes over libcudart) cannot create a
   stream. In the CPU mode :class:`HostCuda` replaces that wrapper: "device" memory is host memory
@@ -12,7 +11,9 @@ both are reported in the results (``polygraphy.gaps``):
   addresses are host pointers. Polygraphy's own Python (validation, buffer management, output
   allocator, copies) runs unchanged; only its libcudart calls are replaced. On the GPU the real
   wrapper is used.
-- Simulator fidelity gaps found by running Polygraphy (see :func:`fidelity_gaps`).
+
+Simulator fidelity gaps are not worked around: :func:`fidelity_gaps` reports names Polygraphy
+uses that the simulator lacks, and ``tests/peer`` runs Polygraphy on every simulated release.
 """
 
 from __future__ import annotations
@@ -95,26 +96,12 @@ def install(trt: ModuleType, *, host_cuda: bool) -> None:
 
 
 def make_runner(trt: ModuleType, plan: bytes, gaps: list[str]) -> Any:
-    """An activated TrtRunner for ``plan``. Tries the way users write it first
-    (``TrtRunner(EngineFromBytes(plan))``); if that fails on the simulator, records why in
-    ``gaps`` and passes a deserialized ICudaEngine instead (also a documented TrtRunner input)."""
+    """An activated ``TrtRunner(EngineFromBytes(plan))``, the way users write it. No fallback:
+    a simulator gap must fail here (tests/peer runs the same path on every release). ``gaps`` is
+    kept for the callers' signature; nothing is added to it."""
     from polygraphy.backend.trt import EngineFromBytes, TrtRunner
 
     runner = TrtRunner(EngineFromBytes(plan))
-    try:
-        runner.activate()
-        return runner
-    except Exception as exc:
-        msg = (
-            f"TrtRunner(EngineFromBytes(plan)).activate() failed: {type(exc).__name__}: {exc}; "
-            "worked around by passing trt.Runtime(...).deserialize_cuda_engine(plan)"
-        )
-        if msg not in gaps:
-            gaps.append(msg)
-    runtime = trt.Runtime(trt.Logger(trt.Logger.WARNING))
-    engine = runtime.deserialize_cuda_engine(plan)
-    runner = TrtRunner(engine)
-    runner._bench_runtime = runtime  # keep the runtime alive as long as the engine
     runner.activate()
     return runner
 

@@ -17,15 +17,15 @@ from typing import Any
 from . import _releases as R
 from ._base import _log as _log  # re-exported for the factory
 from ._builder import BuilderImpl, IBuilderConfigImpl, IHostMemoryImpl, IOptimizationProfileImpl
+from ._callbacks import (
+    IDebugListenerImpl,
+    IGpuAllocatorImpl,
+    IGpuAsyncAllocatorImpl,
+    IPluginRegistryImpl,
+)
 from ._context import IExecutionContextImpl, IOutputAllocatorImpl
 from ._context import context_profile_property as context_profile_property
-from ._engine import (
-    ICudaEngineImpl,
-    IDebugListenerImpl,
-    IPluginRegistryImpl,
-    IRuntimeConfigImpl,
-    RuntimeImpl,
-)
+from ._engine import ICudaEngineImpl, IRuntimeConfigImpl, RuntimeImpl
 from ._logging import ILoggerImpl, LoggerImpl
 from ._network import (
     ICastLayerImpl,
@@ -60,6 +60,8 @@ IMPLS: list[Any] = [
     IExecutionContextImpl,
     IDebugListenerImpl,
     IPluginRegistryImpl,
+    IGpuAllocatorImpl,
+    IGpuAsyncAllocatorImpl,
 ]
 # Whole classes that a release lacks.
 CLASS_RULES = {
@@ -68,4 +70,5 @@ CLASS_RULES = {
     "IOutputAllocator": R.NAMED,
     "IRuntimeConfig": R.V10_11,
     "IDebugListener": R.V10,
+    "IGpuAsyncAllocator": R.V10,
 }

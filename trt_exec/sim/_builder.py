@@ -157,6 +157,25 @@ class IBuilderConfigImpl(_Sim):
         self._opt_level = 3
         self.profiling_verbosity = self._C["ProfilingVerbosity"].LAYER_NAMES_ONLY
 
+    # DLA (every manifest, 8.6.1 to RTX 1.7.1; Polygraphy reads both when it logs a config).
+    # NvInfer.h: getDLACore returns "-1 for DLA not present or unset"; getDefaultDeviceType
+    # "By default ... returns DeviceType::kGPU". Overlaps issue 17, which owns IBuilderConfig.
+    @property
+    def DLA_core(self) -> int:
+        return int(self.__dict__.get("_dla_core", -1))
+
+    @DLA_core.setter
+    def DLA_core(self, value: int) -> None:
+        self.__dict__["_dla_core"] = int(value)
+
+    @property
+    def default_device_type(self) -> Any:
+        return self.__dict__.get("_device_type", self._C["DeviceType"].GPU)
+
+    @default_device_type.setter
+    def default_device_type(self, value: Any) -> None:
+        self.__dict__["_device_type"] = value
+
     def set_flag(self, flag: Any) -> None:
         self._flags |= 1 << int(flag)
 

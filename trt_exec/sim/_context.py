@@ -79,7 +79,9 @@ class IExecutionContextImpl(_Sim):
         self._plan = engine._plan
         self._logger = engine._logger
         self._profile = 0
-        self._shapes: dict[str, tuple[int, ...]] = {}
+        # allInputDimensionsSpecified is "trivially true if network has no dynamically shaped
+        # input tensors" (NvInferRuntime.h): a fixed input's shape is known from the start.
+        self._shapes: dict[str, tuple[int, ...]] = dict(self._m.fixed_inputs)
         self._addr: dict[str, int] = {}
         self._alloc: dict[str, Any] = {}
         self._oshapes: dict[str, tuple[int, ...]] | None = None
@@ -148,7 +150,7 @@ class IExecutionContextImpl(_Sim):
             )
         if int(index) != self._profile:
             self._profile = int(index)
-            self._shapes = {}
+            self._shapes = dict(self._m.fixed_inputs)
             self._oshapes = None
             self._dd_shapes = {}
         self._dd_shapes = {}
@@ -341,6 +343,8 @@ class IExecutionContextImpl(_Sim):
 
     @property
     def all_binding_shapes_specified(self) -> bool:
+        """True once every input has a shape; inputs without a dynamic dimension count from the
+        start (``allInputDimensionsSpecified``, NvInferRuntime.h)."""
         return bool(len(self._shapes) == self._m.n_in)
 
     @property
@@ -348,7 +352,8 @@ class IExecutionContextImpl(_Sim):
         return True
 
     def infer_shapes(self) -> list[str]:
-        """Names of inputs whose shape is still unknown ([] when all are set); RuntimeError
+        """Names of dynamic inputs whose shape is still unknown ([] when all are known; a fixed
+        input never is missing, as ``inferShapes`` reports only unspecified inputs); RuntimeError
         ("Error while inferring shapes.") when the set shapes are inconsistent."""
         missing = [n for n in self._m.in_names if n not in self._shapes]
         if missing:
@@ -511,7 +516,8 @@ class IExecutionContextImpl(_Sim):
         addr = {}
         for i, name in enumerate(m.names):
             ptr = int(bindings[base + i])
-            if not ptr and 0 not in self._known_shape(name):
+            allocated = self._async_alloc and name in self._alloc
+            if not ptr and not allocated and 0 not in self._known_shape(name):
                 self._err(
                     func,
                     f"Parameter check failed, condition: bindings[{base + i}] != nullptr ({name})",
@@ -539,14 +545,26 @@ class IExecutionContextImpl(_Sim):
 
     def execute_v2(self, bindings: Any) -> bool:
         """Synchronous. 8.x: num_bindings pointers; 10.x+: one per IO tensor, get_tensor_name
-        order."""
+        order.
+
+        Output allocators: through 8.6 the allocator is documented only as a "Callback from
+        ExecutionContext::enqueueV3()" (NvInferRuntime.h, IOutputAllocator and
+        setOutputAllocator), so ``execute_v2`` ignores it and an engine with a data-dependent
+        output fails here. From 10.0 (and on TensorRT-RTX) ``execute_v2`` calls the allocators
+        set with ``set_output_allocator``, the binding's pointer being the current memory: NVIDIA's
+        ``samples/python/dds_faster_rcnn/infer.py`` (OSS 10.9 release, README: TensorRT >= 10.8)
+        sets an allocator per output, calls ``execute_v2(allocations)`` and then reads the shapes
+        and pointers the allocator was given. The 10.0-11.1 headers say nothing of executeV2 and
+        allocators; the simulator applies the sample's behaviour from 10.0, with the named-tensor
+        ``execute_v2``.
+        """
         ctl = self._ctl
         if ctl._failures and ctl._take("execute_v2", self._logger):
             return False
-        if self._m.dd:
+        if self._m.dd and not self._async_alloc:
             return self._err("executeV2", "data-dependent output shapes need enqueueV3")
         addr = self._bindings_to_addr("executeV2", bindings)
-        return addr is not None and self._enqueue("executeV2", addr, 0, False)
+        return addr is not None and self._enqueue("executeV2", addr, 0, self._async_alloc)
 
 
 def _call_allocator(ctx: Any, alloc: Any, name: str, current: int, size: int, stream: int) -> int:

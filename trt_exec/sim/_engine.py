@@ -1,6 +1,5 @@
 """Simulated runtime side: ``Runtime``, ``ICudaEngine`` (with its per-release
-``create_execution_context`` overloads), ``IRuntimeConfig``, ``IDebugListener`` and
-``IPluginRegistry``."""
+``create_execution_context`` overloads) and ``IRuntimeConfig``."""
 
 from __future__ import annotations
 
@@ -135,6 +134,8 @@ class _EngineMeta:
         self.np_dtype = {t.name: NP_DTYPES[t.dtype] for t in self.io}
         self.trt_dtype = {t.name: dt(t.dtype) for t in self.io}
         self.shape = {t.name: t.shape for t in self.io}
+        # Inputs without a dynamic dimension: their shape is known before any set_input_shape.
+        self.fixed_inputs = {t.name: t.shape for t in plan.inputs if -1 not in t.shape}
         self.n_prof = len(plan.profiles)
         # bounds[k][name] = (min, max)
         self.bounds = [{n: (s[0], s[2]) for n, s in p.items()} for p in plan.profiles]
@@ -289,15 +290,35 @@ class ICudaEngineImpl(_Sim):
         return self._C["IRuntimeConfig"]()
 
     def __getitem__(self, key: Any) -> Any:
-        """8.x: int -> binding name, str -> binding index; 10.x: int -> tensor name."""
+        """The bindings' ``engine[key]`` (python/src/infer/pyCore.cpp, ``engine_getitem``).
+
+        8.x: a str gives its binding index (-1 if unknown) and an int its binding name; 10.x+ and
+        RTX: only an int, giving the IO tensor name. A negative index counts from the end; one at
+        or past the end raises IndexError, so ``for name in engine:`` ends (the sequence protocol:
+        the real class has ``__getitem__`` and no ``__iter__``, per the manifests). Below ``-n``:
+        8.4 converts the index to ``size_t`` (IndexError); 8.6+ keep an ``int32_t`` that passes
+        the ``index < n`` check, so the getter logs an error and returns None.
+        """
         bindings = hasattr(self, "num_bindings")
         if isinstance(key, str) and bindings:
             return self.get_binding_index(key)
-        if isinstance(key, int):
-            return self.get_binding_name(key) if bindings else self.get_tensor_name(key)
-        raise TypeError(f"invalid key {key!r}")
+        if not isinstance(key, int):
+            raise _incompatible(
+                self,
+                "__getitem__",
+                (["self: ICudaEngine, name: str"] if bindings else [])
+                + ["self: ICudaEngine, index: int"],
+                (key,),
+                {},
+            )
+        n = len(self._m.binding_names) if bindings else self._m.nio
+        index = key + n if key < 0 else key
+        if index >= n or (index < 0 and self._ctl._rel.vt < (8, 5) and bindings):
+            raise IndexError("Out of bounds")
+        return self.get_binding_name(index) if bindings else self.get_tensor_name(index)
 
     def __len__(self) -> int:
+        """8.x only: ``num_bindings`` (the 8.6.1 manifest lists ``__len__``; 10.x+ do not)."""
         return len(self._m.binding_names)
 
     @property
@@ -562,54 +583,3 @@ class IRuntimeConfigImpl(_Sim):
 
     def get_execution_context_allocation_strategy(self) -> Any:
         return self._strategy
-
-
-class IDebugListenerImpl(_Sim):
-    """``trt.IDebugListener`` (10.0+, RTX; 10.0.1 manifest): users subclass it, call
-    ``IDebugListener.__init__`` (else TypeError, as the real RTX 1.7.1 raises) and override
-    ``process_debug_tensor``; the base method does nothing (observed on RTX 1.7.1)."""
-
-    _PUBLIC = "IDebugListener"
-    _RULES: dict[str, R.Rule] = {}
-
-    def __init__(self) -> None:
-        self._tramp_init = True
-
-    def process_debug_tensor(
-        self, addr: Any, location: Any, type: Any, shape: Any, name: str, stream: int
-    ) -> None:
-        return None
-
-
-class IPluginRegistryImpl(_Sim):
-    """``trt.IPluginRegistry`` as ``get_plugin_registry()`` returns it: a subset of the real
-    surface (manifests), with no creators, as the simulator implements no plugin layer (the real
-    RTX 1.7.1 lists two after ``init_libnvinfer_plugins``). Not constructible from Python."""
-
-    _PUBLIC = "IPluginRegistry"
-    _RULES = {
-        # 8.6.1-10.16.1 manifests; gone in 11.4.0 and RTX 1.7.1.
-        "plugin_creator_list": R.PRE11,
-        "get_plugin_creator": R.PRE11,
-        # 10.0.1+ and RTX manifests.
-        "all_creators": R.V10,
-        "get_creator": R.V10,
-    }
-
-    def __init__(self) -> None:
-        mod = self._ctl._rel.module_name
-        raise TypeError(f"{mod}.{mod}.IPluginRegistry: No constructor defined!")
-
-    @property
-    def plugin_creator_list(self) -> list[Any]:
-        return []
-
-    @property
-    def all_creators(self) -> list[Any]:
-        return []
-
-    def get_plugin_creator(self, type: str, version: str, plugin_namespace: str = "") -> Any:
-        return None
-
-    def get_creator(self, type: str, version: str, plugin_namespace: str = "") -> Any:
-        return None

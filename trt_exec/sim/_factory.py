@@ -263,7 +263,7 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
             bases = (bytes,) if issubclass(impl, bytes) else (object,)
         use_meta = (
             tmeta
-            if public in ("ILogger", "IOutputAllocator", "IDebugListener")
+            if public in ("ILogger", "IOutputAllocator", "IDebugListener", "IGpuAllocator")
             else type(bases[0])
             if bases[0] not in (object, bytes)
             else meta
@@ -299,8 +299,7 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
         setattr(mod, name, cls)
     for cname, value in constants.items():
         setattr(mod, cname, C["DataType"](value))
-    mod.nptype = _nptype
-    mod.volume = _volume
+    mod.nptype, mod.volume = _module_functions(mod)
     mod.init_libnvinfer_plugins, mod.get_plugin_registry = _plugin_functions(ctl)
     made: types.ModuleType = mod
     return made
@@ -358,27 +357,108 @@ def _no_len(self: Any) -> int:
     raise TypeError("object of type 'IHostMemory' has no len()")
 
 
+def _not_iterable(self: Any) -> Any:
+    raise TypeError("'IHostMemory' object is not iterable")
+
+
+def _not_subscriptable(self: Any, key: Any) -> Any:
+    raise TypeError("'IHostMemory' object is not subscriptable")
+
+
+def _no_contains(self: Any, item: Any) -> bool:
+    raise TypeError("argument of type 'IHostMemory' is not iterable")
+
+
+def _not_implemented(self: Any, other: Any) -> Any:
+    return NotImplemented
+
+
+def _host_memory_repr(self: Any) -> str:
+    return f"<{type(self).__module__}.IHostMemory object at {id(self):#x}>"
+
+
+def _no_pickle(self: Any, protocol: Any = None) -> Any:
+    raise TypeError(f"cannot pickle '{type(self).__module__}.IHostMemory' object")
+
+
+# IHostMemory is a bytes subclass only to give it the buffer protocol (Python 3.11 has no
+# __buffer__); everything else bytes adds is hidden or reset to what the pybind11 class has. The
+# real class (every manifest, 8.6.1 to RTX 1.7.1) lists the buffer protocol, ``dtype`` and
+# ``nbytes`` and no ``__len__``, ``__getitem__``, ``__iter__`` or ``__contains__``, so:
+# ``bool()`` is always True (Polygraphy checks ``if not engine_bytes:`` after a build), ``len()``,
+# iteration, indexing and ``in`` raise TypeError, ``==`` and ``hash`` are by identity (object's),
+# and it does not pickle.
 _HIDDEN_BYTES: dict[str, Any] = {n: _Hidden() for n in dir(bytes) if not n.startswith("_")}
 for _n, _h in _HIDDEN_BYTES.items():
     _h._name = _n
-_HIDDEN_BYTES["__len__"] = _no_len
+_HIDDEN_BYTES.update(
+    {
+        "__len__": _no_len,
+        "__bool__": lambda self: True,
+        "__iter__": _not_iterable,
+        "__getitem__": _not_subscriptable,
+        "__contains__": _no_contains,
+        # By identity, and never falling back to bytes' comparison of the contents.
+        "__eq__": lambda self, other: self is other,
+        "__ne__": lambda self, other: self is not other,
+        "__hash__": object.__hash__,
+        "__lt__": _not_implemented,
+        "__le__": _not_implemented,
+        "__gt__": _not_implemented,
+        "__ge__": _not_implemented,
+        "__add__": _not_implemented,
+        "__mul__": _not_implemented,
+        "__rmul__": _not_implemented,
+        "__mod__": _not_implemented,
+        "__rmod__": _not_implemented,
+        "__repr__": _host_memory_repr,
+        "__str__": _host_memory_repr,
+        "__reduce_ex__": _no_pickle,
+        "__getnewargs__": _Hidden(),
+    }
+)
+_HIDDEN_BYTES["__getnewargs__"]._name = "__getnewargs__"
+
+# trt.nptype's table (the bindings' __init__.py, e.g. tensorrt_rtx_bindings 1.7.1): the module
+# constants that have a numpy equivalent; a release lacking a constant lacks its entry.
+_NPTYPE_CONSTANTS = ("float32", "float16", "int8", "int32", "int64", "bool", "uint8")
 
 
-def _nptype(trt_type: Any) -> Any:
-    """``trt.nptype``: the numpy type of a DataType; TypeError for types numpy lacks."""
+def _module_functions(mod: Any) -> tuple[Any, Any]:
+    """``trt.nptype`` and ``trt.volume`` as the bindings' ``__init__.py`` defines them (every
+    release; read in tensorrt_rtx_bindings 1.7.1 and the binding wheels' ``__init__.py``)."""
     import numpy as np
 
-    from ._plan import NP_DTYPES
+    mapping = {
+        getattr(mod, c): (np.bool_ if c == "bool" else getattr(np, c))
+        for c in _NPTYPE_CONSTANTS
+        if hasattr(mod, c)
+    }
 
-    dt = NP_DTYPES.get(int(trt_type))
-    if dt is None:
+    def nptype(trt_type: Any) -> Any:
+        """Returns the numpy-equivalent of a TensorRT DataType: a dict lookup, so only a
+        DataType member matches (DataType is a strict pybind11 enum: ``0`` is not FLOAT), and
+        FP8, BF16, INT4 and FP4 raise TypeError."""
+        if trt_type in mapping:
+            return mapping[trt_type]
         raise TypeError("Could not resolve TensorRT datatype to an equivalent numpy datatype.")
-    return dt.type if dt != np.dtype(np.bool_) else np.bool_
 
+    def volume(iterable: Any) -> int:
+        """The product of the elements of any iterable, 1 for an empty one. Like the bindings'
+        ``for elem in iterable``, a Dims is walked through ``__getitem__`` until IndexError (the
+        real Dims has no ``__iter__``), so an unknown shape (nbDims == -1) gives 1."""
+        vol = 1
+        if isinstance(iterable, DimsBase):
+            i = 0
+            while True:
+                try:
+                    elem = iterable[i]
+                except IndexError:
+                    return vol
+                vol *= elem
+                i += 1
+        for elem in iterable:
+            vol *= elem
+        return vol
 
-def _volume(iterable: Any) -> int:
-    """``trt.volume``: product of the dims (1 for an empty shape)."""
-    vol = 1
-    for d in iterable:
-        vol *= d
-    return vol
+    return nptype, volume

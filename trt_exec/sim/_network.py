@@ -186,9 +186,14 @@ class INetworkDefinitionImpl(_Sim):
         return len(self._layers)
 
     def __getitem__(self, index: int) -> Any:
-        if not 0 <= index < len(self._layers):
-            raise IndexError(f"layer index {index} out of range")
-        return self._layers[index]
+        """``network[i]`` (pyGraph.cpp ``network_getitem``): a negative index counts from the
+        end, one at or past the end raises IndexError("Out of bounds"); below ``-n`` the real
+        binding logs an error and returns None (observed on RTX 1.7.1)."""
+        n = len(self._layers)
+        i = index + n if index < 0 else index
+        if i >= n:
+            raise IndexError("Out of bounds")
+        return self._layers[i] if i >= 0 else None
 
     def __init__(self, builder: Any, flags: int) -> None:
         self._builder = builder

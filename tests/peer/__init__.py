@@ -1,0 +1,1 @@
+"""Peer suite: Polygraphy, unchanged, as a client of each simulated release."""
