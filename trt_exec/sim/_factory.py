@@ -292,7 +292,7 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
             {"__getattribute__": mod_getattribute},
         )
     mod: Any = mod_cls(modname, f"Simulated {modname} {rel.version} (trt_exec.sim)")
-    mod.__version__ = rel.version
+    mod.__version__ = rel.version_string
     mod.__trt_exec_simulated__ = True
     mod._sim = ctl
     for name, cls in C.items():
