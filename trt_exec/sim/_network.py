@@ -117,14 +117,13 @@ class ITensorImpl(_Sim):
         shape stays (observed on the real TensorRT-RTX 1.7.1: "ITensor::setDimensions: Error Code
         3: API Usage Error (Parameter check failed, condition: isNetworkInput().)")."""
         dims = as_shape(value)
+        detail = ""
         if not self._is_input:
-            _api_error(
-                self._ctl,
-                self._net._builder._logger,
-                "ITensor",
-                "setDimensions",
-                "Parameter check failed, condition: isNetworkInput().",
-            )
+            detail = "Parameter check failed, condition: isNetworkInput()."
+        elif any(d < -1 for d in dims):  # as addInput (observed: a shape of (-2,) is refused)
+            detail = "Parameter check failed, condition: isValidDims(dims, false)."
+        if detail:
+            _api_error(self._ctl, self._net._builder._logger, "ITensor", "setDimensions", detail)
             return
         self._shape = dims
 
@@ -186,6 +185,7 @@ class ILayerImpl(_Sim):
         self._inputs = inputs
         self._op = op
         self._name = f"(Unnamed Layer* {len(net._layers)}) [{self._TYPE}]"
+        self._layer_type = self._LAYER_TYPE
         self._out = self._C["ITensor"](net, f"{self._name}_output", out_dtype, ())
         self._out._producer = self
 
@@ -200,7 +200,16 @@ class ILayerImpl(_Sim):
     @property
     def type(self) -> Any:
         """The layer's ``LayerType`` (``ILayer.type`` in every manifest, 8.6.1 to RTX 1.7.1)."""
-        return getattr(self._C["LayerType"], self._LAYER_TYPE)
+        return getattr(self._C["LayerType"], self._layer_type)
+
+    def _as_base(self) -> Any:
+        """This layer as a plain ``ILayer`` sharing its state: what ``get_layer`` and indexing
+        return. The bindings return the base class there (observed on the real TensorRT-RTX
+        1.7.1: ``network[0]`` of an identity layer is an ``ILayer``); callers set ``__class__``
+        to the concrete class from ``layer.type``, as Polygraphy does."""
+        view = object.__new__(self._C["ILayer"])
+        view.__dict__ = self.__dict__
+        return view
 
     @property
     def num_inputs(self) -> int:
@@ -255,6 +264,15 @@ class IElementWiseLayerImpl(_Sim):
     _LAYER_TYPE = "ELEMENTWISE"
 
     def _infer_shape(self, shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+        """Input types the builder refuses fail here too (observed on the real TensorRT-RTX
+        1.7.1: reading the output shape of SUM over FLOAT and INT32 logs "ElementWiseOperation
+        SUM must have same input types" and raises)."""
+        a, b = (int(t._dtype) for t in self._inputs)
+        if elementwise_out_dtype(int(self._op), a, b) is None:
+            raise ShapeMismatch(
+                f"{self._name}: ElementWiseOperation {self._op.name} does not accept input types "
+                f"{self._inputs[0]._dtype.name} and {self._inputs[1]._dtype.name}"
+            )
         return definition_broadcast(shapes[0], shapes[1])
 
     @property
@@ -269,6 +287,17 @@ class IUnaryLayerImpl(_Sim):
     _KIND = "unary"
     _TYPE = "Unary"
     _LAYER_TYPE = "UNARY"
+
+    def _infer_shape(self, shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+        """The input's shape; an input type the builder refuses fails here (observed on the real
+        TensorRT-RTX 1.7.1: EXP of INT32 logs "input has type Int32 but must have type Float,
+        ..." when the output's shape is read)."""
+        if unary_out_dtype(int(self._op), int(self._inputs[0]._dtype)) is None:
+            raise ShapeMismatch(
+                f"{self._name}: UnaryOperation {self._op.name} does not accept input type "
+                f"{self._inputs[0]._dtype.name}"
+            )
+        return shapes[0]
 
     @property
     def op(self) -> Any:
@@ -323,12 +352,13 @@ class INetworkDefinitionImpl(_Sim):
         return len(self._layers)
 
     def __getitem__(self, index: int) -> Any:
-        """Negative indices count from the end; IndexError("Out of bounds") past either end
-        (observed on the real TensorRT-RTX 1.7.1), which ends ``for layer in network``."""
+        """``get_layer(index)``, a negative index counting from the end; IndexError("Out of
+        bounds") past the end, which ends ``for layer in network`` (observed on the real
+        TensorRT-RTX 1.7.1; a negative index still below 0 gives None after get_layer's ERROR)."""
         n = len(self._layers)
-        if not -n <= index < n:
+        if index >= n:
             raise IndexError("Out of bounds")
-        return self._layers[index]
+        return self.get_layer(index + n if index < 0 else index)
 
     def __init__(self, builder: Any, flags: int) -> None:
         self._builder = builder
@@ -399,7 +429,7 @@ class INetworkDefinitionImpl(_Sim):
         """None out of range, after an ERROR (the real TensorRT-RTX 1.7.1 logs "Unexpected
         exception vector::_M_range_check: ...")."""
         if 0 <= index < len(self._layers):
-            return self._layers[index]
+            return self._layers[index]._as_base()
         n = len(self._layers)
         _log(
             self._ctl,
