@@ -9,6 +9,7 @@ import numpy as np
 
 import trt_exec.testing as testing
 from trt_exec.cli import demo
+from trt_exec.sim import simulated_tensorrt
 from trt_exec.testing.matrix import SIM_MATRIX
 
 
@@ -17,7 +18,7 @@ def test_demo_runs_every_release_and_backend():
     assert demo.run_demo(out) == 0
     text = out.getvalue()
     for version, backend in SIM_MATRIX:
-        label = version.replace("rtx-", "")
+        label = simulated_tensorrt(version).__version__  # "10.16.1.11" for "10.16.1"
         lines = [
             ln
             for ln in text.splitlines()

@@ -156,7 +156,7 @@ def test_doctor_json_on_the_simulator(engines):
     problems = [f for f in doc["findings"] if f["level"] == "problem"]
     assert r.rc == (1 if problems else 0), r
     sel = doc["selected"]
-    assert (sel["module"], sel["version"], sel["simulated"]) == ("tensorrt_rtx", "1.7.1", True)
+    assert (sel["module"], sel["version"], sel["simulated"]) == ("tensorrt_rtx", "1.7.1.116", True)
     assert sel["backend"] == "v3" and sel["selected_by"] == "argument"
     assert any("SIMULATED" in f["what"] for f in doc["findings"])
     assert doc["packages"]["numpy"] == np.__version__

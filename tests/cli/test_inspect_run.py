@@ -35,7 +35,7 @@ def test_inspect_json_conforms_and_describes_the_engine(engines, release):
     assert doc["engine"]["size_bytes"] == engines[release].stat().st_size
     assert doc["tensorrt"] == {
         "module": "tensorrt_rtx" if release.startswith("rtx") else "tensorrt",
-        "version": release.removeprefix("rtx-"),
+        "version": simulated_tensorrt(release).__version__,  # the wheels' "10.16.1.11" etc.
         "simulated": True,
         "selected_by": "argument",
     }
@@ -233,7 +233,7 @@ def test_wrong_version_engine_shows_tensorrt_log_once(engines):
     r = run_cli("inspect", str(engines["8.6.1"]), "--tensorrt", "sim:10.16.1")
     assert r.rc == 2, r
     lines = r.err.splitlines()
-    assert lines[0].startswith("trt-exec: error: tensorrt 10.16.1 could not deserialize")
+    assert lines[0].startswith("trt-exec: error: tensorrt 10.16.1.11 could not deserialize")
     logged = [ln for ln in lines if ln.startswith("trt-exec: tensorrt error: ")]
     assert logged, r
     assert len(set(logged)) == len(logged), "a TensorRT error line was printed twice"
@@ -310,7 +310,7 @@ def test_readme_walkthrough_on_the_simulator(tmp_path):
     env = {"TRT_EXEC_TENSORRT": "sim:10.16.1"}
     r = run_cli("demo", "--save-engine", "demo.engine", env=env, cwd=tmp_path)
     assert r.rc == 0, r
-    assert "the demo network built by tensorrt 10.16.1 (SIMULATED)" in r.out
+    assert "the demo network built by tensorrt 10.16.1.11 (SIMULATED)" in r.out
     r = run_cli("inspect", "demo.engine", env=env, cwd=tmp_path)
     assert r.rc == 0 and "[chosen by TRT_EXEC_TENSORRT]" in r.out, r
     r = run_cli("run", "demo.engine", "--input", "x=random:8x4", "--save", "out.npz", env=env,
@@ -319,4 +319,4 @@ def test_readme_walkthrough_on_the_simulator(tmp_path):
     r = run_cli("bench", "demo.engine", "--iterations", "50", env=env, cwd=tmp_path)
     assert r.rc == 0 and "throughput" in r.out, r
     r = run_cli("doctor", env=env, cwd=tmp_path)
-    assert "the SIMULATED TensorRT 10.16.1 is selected" in r.out, r
+    assert "the SIMULATED TensorRT 10.16.1.11 is selected" in r.out, r

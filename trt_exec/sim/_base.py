@@ -16,6 +16,8 @@ class _Sim:
     _PUBLIC_NAME: str
     _op: Any  # layers
     _out: Any  # layers
+    _inputs: list[Any]  # layers
+    _name: str  # layers, tensors
     # Per-release signatures of one method: [(rule, function)], first match wins (factory).
     _VARIANTS: dict[str, list[tuple[R.Rule, Any]]] = {}
 

@@ -98,8 +98,19 @@ class IOptimizationProfileImpl(_Sim):
                 raise RuntimeError(f"Shape provided for {label} is inconsistent with other shapes.")
 
     def get_shape(self, input: str) -> list[Any]:
+        """``[min, opt, max]``; ``[]`` after an ERROR for an input the profile has not set
+        (observed on the real TensorRT-RTX 1.7.1: "IOptimizationProfile::getDimensions: Error
+        Code 4: API Usage Error (Cannot get dimensions for input: x. Input is not present in this
+        OptimizationProfile)"; getDimensions is the same call in every release's header)."""
         cur = self._shapes.get(str(input))
         if cur is None or any(c is None for c in cur):
+            _log(
+                self._ctl,
+                self._builder._logger,
+                1,
+                "IOptimizationProfile::getDimensions: Error Code 4: API Usage Error (Cannot get "
+                f"dimensions for input: {input}. Input is not present in this OptimizationProfile)",
+            )
             return []
         return [self._C["Dims"](c) for c in cur]
 
@@ -137,7 +148,13 @@ class IOptimizationProfileImpl(_Sim):
 
 
 class IBuilderConfigImpl(_Sim):
-    """``trt.IBuilderConfig`` (flags, memory pools, profiles; RTX compute capabilities)."""
+    """``trt.IBuilderConfig`` (flags, memory pools, profiles; RTX compute capabilities).
+
+    ``flags`` starts with TF32 set: BuilderFlag.TF32 is "enabled by default" (BuilderFlag docs,
+    8.x to 11.x); the real TensorRT-RTX 1.7.1 reports 64 (1 << TF32) for a new config (observed).
+    ``avg_timing_iterations`` starts at 1 and ``DLA_core`` at -1 (NvInfer.h defaults; observed on
+    the real RTX 1.7.1, which keeps -1 after ``DLA_core = 2``: it has no DLA).
+    """
 
     _PUBLIC = "IBuilderConfig"
     _RULES = {
@@ -150,24 +167,18 @@ class IBuilderConfigImpl(_Sim):
 
     def __init__(self, builder: Any) -> None:
         self._builder = builder
-        self._flags = 0
+        tf32 = getattr(self._C["BuilderFlag"], "TF32", None)
+        self._flags = 0 if tf32 is None else 1 << int(tf32)
+        self._avg_timing = 1
+        self._dla_core = -1
         self._pools: dict[int, int] = {}
         self._profiles: list[Any] = []
         self._ccs: list[Any] = []
         self._opt_level = 3
         self.profiling_verbosity = self._C["ProfilingVerbosity"].LAYER_NAMES_ONLY
 
-    # DLA (every manifest, 8.6.1 to RTX 1.7.1; Polygraphy reads both when it logs a config).
-    # NvInfer.h: getDLACore returns "-1 for DLA not present or unset"; getDefaultDeviceType
-    # "By default ... returns DeviceType::kGPU". Overlaps issue 17, which owns IBuilderConfig.
-    @property
-    def DLA_core(self) -> int:
-        return int(self.__dict__.get("_dla_core", -1))
-
-    @DLA_core.setter
-    def DLA_core(self, value: int) -> None:
-        self.__dict__["_dla_core"] = int(value)
-
+    # Every manifest, 8.6.1 to RTX 1.7.1; Polygraphy reads it when it logs a config. NvInfer.h:
+    # getDefaultDeviceType "By default ... returns DeviceType::kGPU".
     @property
     def default_device_type(self) -> Any:
         return self.__dict__.get("_device_type", self._C["DeviceType"].GPU)
@@ -193,7 +204,32 @@ class IBuilderConfigImpl(_Sim):
     def flags(self, value: int) -> None:
         self._flags = int(value)
 
+    @property
+    def avg_timing_iterations(self) -> int:
+        return self._avg_timing
+
+    @avg_timing_iterations.setter
+    def avg_timing_iterations(self, value: int) -> None:
+        self._avg_timing = int(value)
+
+    @property
+    def DLA_core(self) -> int:
+        return self._dla_core
+
+    @DLA_core.setter
+    def DLA_core(self, value: int) -> None:
+        if self._ctl._rel.flavor != "rtx":  # RTX has no DLA and keeps -1 (observed)
+            self._dla_core = int(value)
+
     def set_memory_pool_limit(self, pool: Any, pool_size: int) -> None:
+        """``pool_size`` is a ``size_t``: a negative one fails pybind11's conversion with
+        TypeError (observed on the real TensorRT-RTX 1.7.1)."""
+        if not isinstance(pool_size, int) or pool_size < 0:
+            raise TypeError(
+                "set_memory_pool_limit(): incompatible function arguments. The following argument "
+                "types are supported:\n    1. (self: IBuilderConfig, pool: MemoryPoolType, "
+                f"pool_size: int) -> None\n\nInvoked with: {pool!r}, {pool_size!r}"
+            )
         self._pools[int(pool)] = int(pool_size)
 
     def get_memory_pool_limit(self, pool: Any) -> int:
@@ -213,7 +249,23 @@ class IBuilderConfigImpl(_Sim):
 
     @builder_optimization_level.setter
     def builder_optimization_level(self, value: int) -> None:
-        self._opt_level = int(value)
+        """Negative: an ERROR, the level stays (every release's setBuilderOptimizationLevel docs
+        give the range 0 to 5). The real TensorRT-RTX 1.7.1 also clamps a level above 5 to 5
+        (observed: 9 reads back as 5, with no error)."""
+        level = int(value)
+        if level < 0:
+            _api_error(
+                self._ctl,
+                self._builder._logger,
+                "IBuilderConfig",
+                "setBuilderOptimizationLevel",
+                "Parameter check failed, condition: level >= 0. Setting builder optimization "
+                f"level. Valid values are 0 to 5, got {level}.",
+            )
+            return
+        if self._ctl._rel.flavor == "rtx":
+            level = min(level, 5)
+        self._opt_level = level
 
     def add_optimization_profile(self, profile: Any) -> int:
         """The profile's index, or -1 for an invalid profile, after logging isValid's error and
@@ -258,7 +310,19 @@ class IBuilderConfigImpl(_Sim):
         return True
 
     def get_compute_capability(self, index: int) -> Any:
-        if 0 <= index < len(self._ccs) and self._ccs[index] is not None:
+        """NONE for an unset slot; NONE after an ERROR for an index out of range (observed on
+        the real TensorRT-RTX 1.7.1)."""
+        if not 0 <= index < len(self._ccs):
+            _api_error(
+                self._ctl,
+                self._builder._logger,
+                "IBuilderConfig",
+                "getComputeCapability",
+                "Parameter check failed, condition: index >= 0 && index < "
+                f"std::ssize(mConfig.computeCapabilities). Got {index}.",
+            )
+            return self._C["ComputeCapability"].NONE
+        if self._ccs[index] is not None:
             return self._ccs[index]
         return self._C["ComputeCapability"].NONE
 

@@ -10,7 +10,14 @@ from typing import Any
 
 from . import _api
 from . import _releases as R
-from ._types import DATATYPE_EXTRA, DimsBase, fixed_rank_dims, make_enum
+from ._types import (
+    DATATYPE_EXTRA,
+    DimsBase,
+    PermutationBase,
+    WeightsBase,
+    fixed_rank_dims,
+    make_enum,
+)
 from .devices import Device, HostDevice
 
 SIMULATED_VERSIONS: tuple[str, ...] = tuple(R.RELEASES)
@@ -222,9 +229,18 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
     )
     ctl._sev = {m.value: m for m in type.__getattribute__(sev, "__members__").values()}
 
-    C["Dims"] = meta("Dims", (DimsBase,), finish({"__slots__": ()}, "Dims"))
+    dims_ns: dict[str, Any] = {"__slots__": ()}
+    if rel.flavor == "tensorrt" and rel.vt < (10,):
+        # 8.x binds MAX_DIMS as an instance property: ``trt.Dims.MAX_DIMS`` is the property
+        # object (observed on the real 8.6.1 wheel; an int from 10.0.1 on).
+        dims_ns["MAX_DIMS"] = property(lambda self: 8)
+    C["Dims"] = meta("Dims", (DimsBase,), finish(dims_ns, "Dims"))
     for dname, rank in (("Dims2", 2), ("DimsHW", 2), ("Dims3", 3), ("Dims4", 4)):
         C[dname] = meta(dname, (C["Dims"],), finish(fixed_rank_dims(rank), dname))
+    C["Permutation"] = meta(
+        "Permutation", (PermutationBase,), finish({"__slots__": ()}, "Permutation")
+    )
+    C["Weights"] = meta("Weights", (WeightsBase,), finish({"__slots__": ()}, "Weights"))
 
     # Classes.
     for impl in _api.IMPLS:
@@ -292,7 +308,7 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
             {"__getattribute__": mod_getattribute},
         )
     mod: Any = mod_cls(modname, f"Simulated {modname} {rel.version} (trt_exec.sim)")
-    mod.__version__ = rel.version
+    mod.__version__ = rel.version_string
     mod.__trt_exec_simulated__ = True
     mod._sim = ctl
     for name, cls in C.items():

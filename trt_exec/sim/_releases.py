@@ -19,8 +19,16 @@ class Release:
 
     label: str  # what simulated_tensorrt() accepts
     flavor: str
-    version: str  # __version__
+    version: str  # the release, as in plans and error messages
     vt: tuple[int, ...]
+    # The module's ``__version__``: the real wheels carry the build number (the "version" of each
+    # manifest in tests/data/manifests, read from the real binding wheels; RTX 1.7.1 observed on
+    # the real tensorrt_rtx). 8.4.3 has no wheel here: its documented release string.
+    module_version: str = ""
+
+    @property
+    def version_string(self) -> str:
+        return self.module_version or self.version
 
     @property
     def module_name(self) -> str:
@@ -67,9 +75,9 @@ RELEASES: dict[str, Release] = {
         Release("8.4.3", "tensorrt", "8.4.3", (8, 4, 3)),
         Release("8.6.1", "tensorrt", "8.6.1", (8, 6, 1)),
         Release("10.0.1", "tensorrt", "10.0.1", (10, 0, 1)),
-        Release("10.16.1", "tensorrt", "10.16.1", (10, 16, 1)),
-        Release("11.4.0", "tensorrt", "11.4.0", (11, 4, 0)),
-        Release("rtx-1.7.1", "rtx", "1.7.1", (1, 7, 1)),
+        Release("10.16.1", "tensorrt", "10.16.1", (10, 16, 1), "10.16.1.11"),
+        Release("11.4.0", "tensorrt", "11.4.0", (11, 4, 0), "11.4.0.106"),
+        Release("rtx-1.7.1", "rtx", "1.7.1", (1, 7, 1), "1.7.1.116"),
     )
 }
 

@@ -96,11 +96,18 @@ def make_enum(
     return made
 
 
-def _dtype_itemsize(self: Any) -> int:
+def _dtype_itemsize(self: Any) -> float | None:
+    """Bytes per element. The 4-bit types have 0.5 and E8M0 None (observed on the real 10.16.1
+    and 11.4.0 binding wheels: ``DataType.INT4.itemsize == 0.5``, ``DataType.E8M0.itemsize is
+    None``; tests/fidelity/test_diff_bindings.py)."""
     np_dtype = NP_DTYPES.get(self.value)
     if np_dtype is not None:
         return int(np_dtype.itemsize)
-    return {6: 1, 7: 2, 9: 1, 10: 1, 11: 1}.get(self.value, 1)  # FP8, BF16, INT4*, FP4*, E8M0
+    if self.name in ("INT4", "FP4"):
+        return 0.5
+    if self.name == "E8M0":
+        return None
+    return {6: 1, 7: 2}.get(self.value, 1)  # FP8, BF16
 
 
 DATATYPE_EXTRA = {"itemsize": property(_dtype_itemsize)}
@@ -153,7 +160,13 @@ class DimsBase:
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, DimsBase):
-            return self._d == other._d
+            # The bindings define __eq__ against a tuple only: Dims == Dims raises TypeError
+            # (observed on the real 8.6.1 to 11.4.0 wheels and TensorRT-RTX 1.7.1).
+            raise TypeError(
+                "__eq__(): incompatible function arguments. The following argument types are "
+                f"supported:\n    1. (self: Dims, other: tuple) -> bool\n\nInvoked with: {self!r}, "
+                f"{other!r}"
+            )
         if isinstance(other, (tuple, list)):
             return self._d == tuple(other)
         return NotImplemented
@@ -205,3 +218,75 @@ def fixed_rank_dims(rank: int) -> dict[str, Any]:
         DimsBase.__init__(self, shape)
 
     return {"__init__": __init__, "__slots__": ()}
+
+
+class PermutationBase:
+    """``trt.Permutation``: always ``Dims.MAX_DIMS`` (8) entries, the given order followed by
+    zeros; len, indexing (IndexError past 8) and assignment (observed on the real binding wheels,
+    8.6.1 to 11.4.0, and TensorRT-RTX 1.7.1: ``tuple(Permutation([1, 0]))`` is
+    ``(1, 0, 0, 0, 0, 0, 0, 0)``)."""
+
+    __slots__ = ("_p",)
+
+    def __init__(self, order: Iterable[int] = ()) -> None:
+        p = [int(x) for x in order]
+        if len(p) > 8:
+            raise ValueError(f"Permutation can have at most 8 entries, got {len(p)}")
+        self._p = p + [0] * (8 - len(p))
+
+    def __len__(self) -> int:
+        return 8
+
+    def __getitem__(self, i: int) -> int:
+        if not -8 <= i < 8:
+            raise IndexError(f"Out of bounds (index {i} in Permutation of 8)")
+        return self._p[i]
+
+    def __setitem__(self, i: int, v: int) -> None:
+        if not -8 <= i < 8:
+            raise IndexError(f"Out of bounds (index {i} in Permutation of 8)")
+        self._p[i] = int(v)
+
+
+class WeightsBase:
+    """``trt.Weights``: ``Weights()`` is empty FLOAT; ``Weights(array)`` wraps a numpy array,
+    with ``size``, ``nbytes``, ``dtype``, ``len`` and ``numpy()`` (observed on the real binding
+    wheels, 8.6.1 to 11.4.0, and TensorRT-RTX 1.7.1)."""
+
+    __slots__ = ("_a", "_dtype")
+    _C: Any
+
+    def __init__(self, a: Any = None) -> None:
+        dt = type(self)._C["DataType"]
+        if a is None:
+            self._a = np.zeros(0, np.float32)
+            self._dtype = dt.FLOAT
+            return
+        if isinstance(a, dt):
+            self._a = np.zeros(0, np.float32)
+            self._dtype = a
+            return
+        arr = np.ascontiguousarray(a)
+        for value, np_dtype in NP_DTYPES.items():
+            if np_dtype == arr.dtype:
+                self._a, self._dtype = arr, dt(value)
+                return
+        raise TypeError(f"Weights(): unsupported numpy dtype {arr.dtype}")
+
+    @property
+    def size(self) -> int:
+        return int(self._a.size)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._a.nbytes)
+
+    @property
+    def dtype(self) -> Any:
+        return self._dtype
+
+    def __len__(self) -> int:
+        return int(self._a.size)
+
+    def numpy(self) -> Any:
+        return self._a
