@@ -192,6 +192,7 @@ class ICudaEngineImpl(_Sim):
         "is_shape_binding": R.BINDINGS,
         "is_execution_binding": R.BINDINGS,
         "get_location": R.BINDINGS,
+        "get_binding_format": R.BINDINGS,
         "max_batch_size": R.BINDINGS,
         "__len__": R.BINDINGS,
         "has_implicit_batch_dimension": R.PRE11,
@@ -467,6 +468,11 @@ class ICudaEngineImpl(_Sim):
     def is_execution_binding(self, binding: int) -> bool:
         """8.x: parameter ``binding`` (8.6.1 manifest)."""
         return self._binding("isExecutionBinding", binding) >= 0
+
+    def get_binding_format(self, index: Any) -> Any:
+        """8.x: every simulated IO tensor is row-major LINEAR."""
+        self._binding("getBindingFormat", index)
+        return self._C["TensorFormat"].LINEAR
 
     def get_location(self, index: Any) -> Any:
         i = self._binding("getLocation", index)
