@@ -193,8 +193,9 @@ class BaseExecutor:
         self._outputs = layout.outputs
         self._args = Arguments(layout.inputs, layout.outputs, layout.num_profiles)
         self._state = ContextState()
-        self._sync = SyncOutputs(layout.outputs)
-        self._async = AsyncOutputs(layout.outputs)
+        device_outputs = {n: sp for n, sp in layout.outputs.items() if sp.location != "host"}
+        self._sync = SyncOutputs(device_outputs)
+        self._async = AsyncOutputs(device_outputs)
         self._fixed_profile: int | None = None  # set_profile(); None = chosen per call
         # Static inputs need no shape call ("trivially true", allInputDimensionsSpecified).
         self._static = frozenset(n for n, sp in layout.inputs.items() if not sp.is_dynamic)
@@ -568,8 +569,7 @@ class BaseExecutor:
         state.shapes_set(key, out)
 
     def _set_values(self, api: TensorRTApi, name: str, values: Shape, k: int) -> None:
-        """Shape-tensor values from an executor-owned host copy, alive and unchanged until the
-        values change (TensorRT reads them when inferring shapes and copies them at enqueue)."""
+        """Shape-tensor values from an owned host copy, kept until they change (TensorRT reads it)."""
         buf = ShapeValues(self._inputs[name], values).host
         ptr = int(buf.ctypes.data)
         with _trtlog.capture() as log:
