@@ -569,7 +569,7 @@ class BaseExecutor:
         state.shapes_set(key, out)
 
     def _set_values(self, api: TensorRTApi, name: str, values: Shape, k: int) -> None:
-        """Shape-tensor values from an owned host copy, kept until they change (TensorRT reads it)."""
+        """Shape-tensor values from an owned host copy, kept until they change."""
         buf = ShapeValues(self._inputs[name], values).host
         ptr = int(buf.ctypes.data)
         with _trtlog.capture() as log:
