@@ -28,11 +28,16 @@ class ShapeValues:
     ``host`` is a C-contiguous copy in the engine's dtype, in host memory (TensorRT reads shape
     tensors from host memory)."""
 
-    __slots__ = ("shape", "host")
+    __slots__ = ("shape", "_spec")
 
     def __init__(self, spec: TensorSpec, values: Shape) -> None:
         self.shape = values
-        self.host = np.array(values, dtype=spec.dtype).reshape(spec.shape)
+        self._spec = spec
+
+    @property
+    def host(self) -> np.ndarray:
+        """A new host copy, made only when TensorRT is given new values."""
+        return np.array(self.shape, dtype=self._spec.dtype).reshape(self._spec.shape)
 
 
 Array = np.ndarray | DeviceArray | ShapeValues
