@@ -17,11 +17,53 @@ import numpy as np
 from .arrays import DeviceArray, as_array, check_array, from_cai_dict, frozen_cai
 from .datapath import DataPath
 from .errors import ArrayError, BindingError
-from .spec import Shape, TensorSpec, check_shape, choose_profile
+from .spec import Shape, TensorSpec, check_shape, check_values, choose_profile
 
-__all__ = ["Arguments"]
+__all__ = ["Arguments", "ShapeValues", "no_aliasing"]
 
-Array = np.ndarray | DeviceArray
+
+class ShapeValues:
+    """A shape-tensor input's validated values. ``shape`` holds the *values*: it is what the
+    per-call path compares and chooses the profile by, where an execution tensor has its shape.
+    ``host`` is a C-contiguous copy in the engine's dtype, in host memory (TensorRT reads shape
+    tensors from host memory)."""
+
+    __slots__ = ("shape", "_spec")
+
+    def __init__(self, spec: TensorSpec, values: Shape) -> None:
+        self.shape = values
+        self._spec = spec
+
+    @property
+    def host(self) -> np.ndarray:
+        """A new host copy, made only when TensorRT is given new values."""
+        return np.array(self.shape, dtype=self._spec.dtype).reshape(self._spec.shape)
+
+
+Array = np.ndarray | DeviceArray | ShapeValues
+
+
+def shape_values(spec: TensorSpec, obj: Any) -> Shape:
+    """The values of shape-tensor input ``spec`` from a host array; a device array is refused:
+    TensorRT reads shape tensors from host memory, and trt_exec copies nothing off a device
+    silently."""
+    device = None
+    if hasattr(obj, "__cuda_array_interface__"):
+        device = "a CUDA array"
+    elif hasattr(obj, "__dlpack_device__") and not isinstance(obj, np.ndarray):
+        try:
+            kind = int(obj.__dlpack_device__()[0])
+        except Exception:
+            kind = 1
+        if kind not in (1, 3):  # kDLCPU, kDLCUDAHost (pinned host memory)
+            device = f"a DLPack array on device type {kind}"
+    if device is not None:
+        raise ArrayError(
+            f"input {spec.name!r} is a shape tensor, whose values TensorRT reads from host "
+            f"memory; {device} ({type(obj).__name__}) was passed. Pass the values as a host "
+            "array (numpy, or e.g. tensor.cpu().numpy())"
+        )
+    return check_values(spec, obj)
 
 
 class Arguments:
@@ -37,6 +79,7 @@ class Arguments:
         "_seen_out",
         "_choices",
         "_num_profiles",
+        "_shape_inputs",
     )
 
     def __init__(
@@ -56,25 +99,28 @@ class Arguments:
         self._seen_in: dict[str, list[list[Any]]] = {}
         self._seen_out: dict[str, list[list[Any]]] = {}
         self._choices: dict[tuple[Any, ...], int] = {}  # (requested, *shapes) -> profile
+        self._shape_inputs = frozenset(n for n, s in inputs.items() if s.is_shape_tensor)
 
     def forget(self) -> None:
         """Drop every remembered array (at close: nothing of the caller's is kept)."""
         self._seen_in.clear()
         self._seen_out.clear()
 
-    def inputs(
-        self, inputs: Mapping[str, Any]
-    ) -> tuple[dict[str, np.ndarray | DeviceArray], list[list[Any]]]:
-        """The validated arrays by name, and the remembered entries this call verifies (see
-        :func:`_recall`)."""
+    def inputs(self, inputs: Mapping[str, Any]) -> tuple[dict[str, Array], list[list[Any]]]:
+        """The validated arrays by name (:class:`ShapeValues` for shape-tensor inputs), and the
+        remembered entries this call verifies (see :func:`_recall`)."""
         if type(inputs) is not dict or inputs.keys() != self._input_names:
             _check_names(inputs, self._inputs, self._outputs, "input")
-        arrays: dict[str, np.ndarray | DeviceArray] = {}
+        arrays: dict[str, Array] = {}
         verify: list[list[Any]] = []
         seen = self._seen_in
         valid = self._valid_shapes
+        shape_inputs = self._shape_inputs
         for name, spec in self._inputs.items():
             obj = inputs[name]
+            if shape_inputs and name in shape_inputs:
+                arrays[name] = ShapeValues(spec, shape_values(spec, obj))
+                continue
             if type(obj) is np.ndarray:
                 # numpy is checked every call, cheaply: the dtype object, the layout flag and
                 # a shape already found valid for this input (check_shape is pure).
@@ -102,8 +148,13 @@ class Arguments:
         return arrays, verify
 
     def outputs(
-        self, outputs: Mapping[str, Any] | None, verify: list[list[Any]]
+        self,
+        outputs: Mapping[str, Any] | None,
+        verify: list[list[Any]],
+        arrays: Mapping[str, Any] | None = None,
     ) -> dict[str, tuple[Any, np.ndarray | DeviceArray]]:
+        """The validated caller outputs by name, as (object, array); with the call's input
+        ``arrays``, outputs that alias each other or an input are refused (:func:`no_aliasing`)."""
         if outputs is None:
             return {}
         if type(outputs) is not dict or not outputs.keys() <= self._outputs.keys():
@@ -149,6 +200,8 @@ class Arguments:
             if entry is not None and type(arr) is DeviceArray and arr.device is None:
                 verify.append(entry)
             checked[name] = (obj, arr)
+        if checked and arrays is not None:
+            no_aliasing(arrays, checked)
         return checked
 
     def _remember_shape(self, shape: Shape, name: str) -> None:
@@ -174,7 +227,12 @@ class Arguments:
                 f"shapes: unknown input(s) {unknown!r}, missing input(s) {missing!r}; the "
                 f"engine's inputs are {list(self._inputs)!r}"
             )
-        return {name: check_shape(spec, shapes[name]) for name, spec in self._inputs.items()}
+        return {
+            name: shape_values(spec, shapes[name])
+            if name in self._shape_inputs
+            else check_shape(spec, shapes[name])
+            for name, spec in self._inputs.items()
+        }
 
     def profile(self, shapes: Mapping[str, Shape], requested: Any) -> int:
         """The profile for these shapes: ``requested`` (validated) or the best fit."""
@@ -318,3 +376,71 @@ def _read(name: str, obj: Any, role: str) -> tuple[np.ndarray | DeviceArray, lis
 def _remember(seen: dict[str, list[list[Any]]], name: str, entry: list[Any]) -> None:
     # A new list, not an in-place insert: other threads may be reading the old one.
     seen[name] = [entry, *seen.get(name, ())[: _REMEMBERED - 1]]
+
+
+_EMPTY = np.empty(1, np.uint8)  # a non-null address for an empty host output (0 bytes written)
+
+
+def host_output(
+    spec: TensorSpec, shape: Shape, provided: Mapping[str, Any]
+) -> tuple[np.ndarray, int]:
+    """A new numpy array for host output ``spec`` (TensorLocation.HOST: TensorRT writes it to
+    host memory) and the address to bind; a caller array for it is refused."""
+    if spec.name in provided:
+        raise ArrayError(
+            f"output {spec.name!r} lives in host memory (TensorLocation.HOST, a shape tensor); "
+            "trt_exec returns it as a new numpy array: leave it out of outputs="
+        )
+    arr = np.empty(shape, spec.dtype)
+    return arr, int((arr if arr.nbytes else _EMPTY).ctypes.data)
+
+
+# --- outputs that must not alias --------------------------------------------------------------
+def _span(arr: Any) -> tuple[str, int, int] | None:
+    """(memory kind, first byte, end byte) of an array's memory; None for an empty one."""
+    if isinstance(arr, ShapeValues):
+        return None
+    nbytes = int(arr.nbytes) if isinstance(arr, np.ndarray) else _device_nbytes(arr)
+    if nbytes == 0:
+        return None
+    if isinstance(arr, np.ndarray):
+        lo = int(arr.__array_interface__["data"][0])  # C-contiguous (validated): exact range
+        return ("host", lo, lo + nbytes)
+    return ("device", int(arr.ptr), int(arr.ptr) + nbytes)
+
+
+def _device_nbytes(arr: DeviceArray) -> int:
+    count = 1
+    for d in arr.shape:
+        count *= d
+    return count * arr.dtype.itemsize
+
+
+def no_aliasing(arrays: Mapping[str, Any], provided: Mapping[str, tuple[Any, Any]]) -> None:
+    """Refuse caller outputs that share memory with another output or with an input.
+
+    TensorRT writes every output while it may still read the inputs, and promises neither
+    in-place execution nor an order between outputs; memory that two tensors share would give
+    undefined results. Overlap is judged by byte ranges (data pointer and size), which are exact
+    because trt_exec takes C-contiguous arrays only.
+    """
+    spans = [(name, "output", _span(arr)) for name, (_obj, arr) in provided.items()]
+    outs = [(n, r, sp) for n, r, sp in spans if sp is not None]
+    if not outs:
+        return
+    ins = [(n, "input", _span(a)) for n, a in arrays.items()]
+    others = outs + [(n, r, sp) for n, r, sp in ins if sp is not None]
+    for i, (name, _role, (kind, lo, hi)) in enumerate(outs):
+        for other, role, (okind, olo, ohi) in others[i + 1 :]:
+            if kind == okind and lo < ohi and olo < hi:
+                what = "the same memory as" if (lo, hi) == (olo, ohi) else "memory overlapping"
+                fix = (
+                    "pass a separate array for each output"
+                    if role == "output"
+                    else "pass an output array that is not an input (TensorRT does not promise "
+                    "in-place execution)"
+                )
+                raise ArrayError(
+                    f"output {name!r} is written to {what} {role} {other!r} "
+                    f"({kind} bytes [{lo:#x}, {hi:#x}) and [{olo:#x}, {ohi:#x})); {fix}"
+                )

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from types import ModuleType
+from typing import Any
 
 from .errors import ConfigurationError, TensorRTNotFoundError
 
@@ -20,6 +22,8 @@ __all__ = [
     "module_flavor",
     "module_version",
     "is_simulated",
+    "engine_module",
+    "module_for_engine",
 ]
 
 FLAVORS = ("tensorrt", "tensorrt_rtx", "tensorrt_lean", "tensorrt_dispatch")
@@ -112,3 +116,64 @@ def module_version(trt: ModuleType) -> str:
 
 def is_simulated(trt: ModuleType) -> bool:
     return bool(getattr(trt, "__trt_exec_simulated__", False))
+
+
+def engine_module(engine: Any) -> ModuleType | None:
+    """The TensorRT module an ``ICudaEngine`` object belongs to, or None when it cannot tell.
+
+    A simulated engine knows its module; a real one is an instance of the ``ICudaEngine`` of an
+    imported flavour in :data:`FLAVORS` (checked in ``sys.modules``: nothing is imported here).
+    """
+    ctl = getattr(type(engine), "_ctl", None)
+    ref = getattr(ctl, "_module", None)
+    if ref is not None and ref() is not None:
+        module: ModuleType = ref()
+        return module
+    for name in FLAVORS:
+        mod = sys.modules.get(name)
+        cls = getattr(mod, "ICudaEngine", None)
+        if isinstance(cls, type) and isinstance(engine, cls):
+            return mod
+    return None
+
+
+def module_for_engine(engine: Any, tensorrt: ModuleType | str | None) -> ModuleType:
+    """The module to run an ``ICudaEngine`` object with: its own.
+
+    With no ``tensorrt`` and no ``TRT_EXEC_TENSORRT`` nothing is discovered. An explicit module
+    (or name, or environment value) that is not the engine's own is refused: the engine's enums
+    are its module's, so every IO tensor would look like an output to another module. A
+    ``sim:<version>`` naming the engine's own simulated release means its module.
+    """
+    own = engine_module(engine)
+    requested: ModuleType | str | None = tensorrt
+    if requested is None:
+        requested = os.environ.get(ENV_TENSORRT, "").strip() or None
+    if own is None:
+        return find_tensorrt(tensorrt)
+    if requested is None or requested is own:
+        return own
+    if isinstance(requested, str):
+        name = requested.strip()
+        if name == module_flavor(own) and sys.modules.get(name) is own:
+            return own
+        if name.startswith("sim:") and is_simulated(own):
+            ctl = getattr(own, "_sim", None)
+            if getattr(ctl, "version", None) == name[4:]:
+                return own
+        resolved = find_tensorrt(name)
+    else:
+        resolved = find_tensorrt(requested)
+    if resolved is own:
+        return own
+    raise ConfigurationError(
+        f"the ICudaEngine belongs to {_describe(own)}, but tensorrt={requested!r} "
+        f"(argument or {ENV_TENSORRT}) is {_describe(resolved)}: an engine runs only with its "
+        "own module. Drop tensorrt= and unset TRT_EXEC_TENSORRT to use the engine's module, or "
+        "pass the serialized engine (bytes or a path) to load it with another"
+    )
+
+
+def _describe(trt: ModuleType) -> str:
+    sim = " (simulated)" if is_simulated(trt) else ""
+    return f"{module_flavor(trt)} {module_version(trt)}{sim} <module at {id(trt):#x}>"

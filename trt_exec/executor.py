@@ -31,7 +31,7 @@ from types import ModuleType
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from . import _trtlog
-from ._arguments import Arguments, Array
+from ._arguments import Arguments, Array, ShapeValues, host_output
 from ._context_state import ContextState
 from ._outputs import AsyncOutputs, Provided, SyncOutputs, refuse_data_dependent
 from .backends.base import EngineLayout, TensorRTApi
@@ -193,9 +193,15 @@ class BaseExecutor:
         self._outputs = layout.outputs
         self._args = Arguments(layout.inputs, layout.outputs, layout.num_profiles)
         self._state = ContextState()
-        self._sync = SyncOutputs(layout.outputs)
-        self._async = AsyncOutputs(layout.outputs)
+        device_outputs = {n: sp for n, sp in layout.outputs.items() if sp.location != "host"}
+        self._sync = SyncOutputs(device_outputs)
+        self._async = AsyncOutputs(device_outputs)
         self._fixed_profile: int | None = None  # set_profile(); None = chosen per call
+        # Static inputs need no shape call ("trivially true", allInputDimensionsSpecified).
+        self._static = frozenset(n for n, sp in layout.inputs.items() if not sp.is_dynamic)
+        self._shape_inputs = frozenset(n for n, sp in layout.inputs.items() if sp.is_shape_tensor)
+        self._host_outputs = tuple(n for n, sp in layout.outputs.items() if sp.location == "host")
+        self._shape_host: dict[str, Any] = {}  # host copies of the values TensorRT holds
         self._graphs = False
         self._lock = threading.Lock()
         res = _Resources(f"{type(self).__name__}({layout.io_count} IO tensors)")
@@ -366,16 +372,20 @@ class BaseExecutor:
         nothing is converted or copied silently.
         """
         arrays, verify = self._args.inputs(inputs)
-        provided = self._args.outputs(outputs, verify)
+        provided = self._args.outputs(outputs, verify, arrays)
         with self._lock:
             api, dp = self._open()
             stream = dp.stream
             outs = self._sync
-            final = self._call(api, dp, arrays, provided, profile, stream, outs)
+            host: dict[str, Any] = {}
+            final = self._call(api, dp, arrays, provided, profile, stream, outs, host)
             dp.synchronize(stream)
             if verify:
                 self._args.verified(verify, dp)
-            return outs.collect(dp, provided, final)
+            result = outs.collect(dp, provided, final)
+            if host:
+                result.update(host)
+            return result
 
     def infer_async(
         self,
@@ -399,7 +409,7 @@ class BaseExecutor:
         numpy arrays.
         """
         arrays, verify = self._args.inputs(inputs)
-        provided = self._args.outputs(outputs, verify)
+        provided = self._args.outputs(outputs, verify, arrays)
         handle: int | None = None
         if stream is not None:
             from .cuda.driver import stream_handle
@@ -410,13 +420,16 @@ class BaseExecutor:
             if handle is None:
                 handle = dp.stream
             outs = self._async
+            host: dict[str, Any] = {}
             try:
-                self._call(api, dp, arrays, provided, profile, handle, outs)
+                self._call(api, dp, arrays, provided, profile, handle, outs, host)
             except BaseException:
                 if outs.builder is not None:
                     outs.take().abandon()
                 raise
             result = outs.take().seal(handle)
+            if host:  # host outputs: numpy in every mode, complete once result.event is
+                result.outputs.update(host)
             if verify:
                 self._args.verified(verify, dp)
             return result
@@ -446,8 +459,9 @@ class BaseExecutor:
         profile: int | None,
         stream: int,
         outs: SyncOutputs | AsyncOutputs,
+        host: dict[str, Any],
     ) -> Mapping[str, Shape]:
-        """Shapes, bindings, enqueue; returns every output's final shape. Lock held."""
+        """Shapes, bindings, enqueue; every output's final shape. Lock held. Fills ``host``."""
         state = self._state
         dp.begin(stream)
         outs.start(dp)
@@ -462,10 +476,17 @@ class BaseExecutor:
             self._apply_shapes(api, self._args.profile(shapes, requested), shapes, stream)
             state.remember_request(signature)
         for name, arr in arrays.items():
+            if isinstance(arr, ShapeValues):
+                continue  # its values went to TensorRT with the shapes (_apply_shapes)
             self._bind(api, name, dp.input_address(name, arr, stream))
         dp.inputs_ready(stream, outs.synchronous)
         out_shapes, dynamic = state.out_shapes, state.dynamic
+        host_outputs = self._host_outputs
         for name in self._outputs:
+            if host_outputs and name in host_outputs:
+                host[name], ptr = host_output(self._outputs[name], out_shapes[name], provided)
+                self._bind(api, name, ptr)
+                continue
             given = provided.get(name)
             if dynamic and name in dynamic:
                 if given is not None:
@@ -510,7 +531,13 @@ class BaseExecutor:
             return
         self._activate(api, k, stream)
         state.shapes_changing()
+        static, shape_inputs = self._static, self._shape_inputs
         for name, shape in shapes.items():
+            if shape_inputs and name in shape_inputs:
+                self._set_values(api, name, shape, k)
+                continue
+            if name in static:
+                continue
             with _trtlog.capture() as log:
                 ok = api.set_input_shape(name, shape)
             if not ok:
@@ -540,6 +567,21 @@ class BaseExecutor:
                 shape = spec.shape
             out[name] = shape
         state.shapes_set(key, out)
+
+    def _set_values(self, api: TensorRTApi, name: str, values: Shape, k: int) -> None:
+        """Shape-tensor values from an owned host copy, kept until they change."""
+        buf = ShapeValues(self._inputs[name], values).host
+        ptr = int(buf.ctypes.data)
+        with _trtlog.capture() as log:
+            ok = api.set_shape_values(name, values, ptr)
+        if not ok:
+            self._state.address_refused(name)
+            raise ExecutionError(
+                f"input {name!r}: TensorRT refused shape-tensor values {values!r} in profile {k}",
+                tensorrt_log=log,
+            )
+        self._shape_host[name] = buf
+        self._state.address_bound(name, ptr)
 
     def _bind(self, api: TensorRTApi, name: str, ptr: int) -> None:
         state = self._state

@@ -11,7 +11,7 @@ from . import _trtlog
 from .backends.v2 import V2Executor
 from .backends.v3 import V3Executor
 from .datapath import make_data_path
-from .discovery import find_tensorrt, module_flavor, module_version
+from .discovery import find_tensorrt, module_flavor, module_for_engine, module_version
 from .errors import ConfigurationError, EngineLoadError, EngineNotFoundError
 from .executor import BaseExecutor
 from .selection import BackendChoice, explain_backend
@@ -82,7 +82,10 @@ def load(
             f"cuda_graphs={cuda_graphs!r} is not valid; pass False, True (8 graphs) or the "
             "number of graphs to cache (>= 1)"
         )
-    trt = find_tensorrt(tensorrt)
+    if hasattr(engine, "create_execution_context"):
+        trt = module_for_engine(engine, tensorrt)  # its own module; a different one is refused
+    else:
+        trt = find_tensorrt(tensorrt)
     flavor = module_flavor(trt)
     choice: BackendChoice = explain_backend(module_version(trt), backend, flavor=flavor)
     runtime = None

@@ -22,6 +22,7 @@ __all__ = [
     "ProfileShape",
     "TensorSpec",
     "check_shape",
+    "check_values",
     "admissible_profiles",
     "choose_profile",
 ]
@@ -64,6 +65,11 @@ class TensorSpec:
     data). ``profile_shapes`` has one :class:`ProfileShape` per optimization profile for inputs
     and is empty for outputs, which have no profile bounds in TensorRT. ``location`` is
     ``"device"`` or ``"host"`` (shape tensors live on the host).
+
+    ``profile_values`` is for shape-tensor inputs (``is_shape_tensor``): per profile, the
+    (min, opt, max) *values* the tensor may hold (``get_tensor_profile_values`` on TensorRT 10+,
+    ``get_profile_shape_input`` on 8.x); None for every other tensor. A shape tensor's values
+    are passed as a host array, and choose the profile as an execution tensor's shape does.
     """
 
     name: str
@@ -73,6 +79,7 @@ class TensorSpec:
     profile_shapes: tuple[ProfileShape, ...] = ()
     is_shape_tensor: bool = False
     location: str = "device"
+    profile_values: tuple[ProfileShape, ...] | None = None
 
     @property
     def is_dynamic(self) -> bool:
@@ -86,8 +93,33 @@ class TensorSpec:
         return math.prod(shape) * self.dtype.itemsize  # np.prod: ~1.5 µs more
 
 
+def _bounds(spec: TensorSpec) -> tuple[ProfileShape, ...]:
+    """What a profile bounds for this input: its values (shape tensors) or its shape."""
+    return spec.profile_values if spec.profile_values is not None else spec.profile_shapes
+
+
+def _what(spec: TensorSpec) -> str:
+    return "values" if spec.profile_values is not None else "shape"
+
+
 def _bounds_text(spec: TensorSpec) -> str:
-    return "; ".join(f"profile {k}: {ps}" for k, ps in enumerate(spec.profile_shapes))
+    return "; ".join(f"profile {k}: {ps}" for k, ps in enumerate(_bounds(spec)))
+
+
+def check_values(spec: TensorSpec, values: Any) -> Shape:
+    """Validate the values of shape-tensor input ``spec`` (a host array or sequence of
+    integers, one per element of the tensor); return them as a tuple of ints."""
+    try:
+        flat = tuple(np.asarray(values).reshape(-1).tolist())
+    except (TypeError, ValueError):
+        flat = ()
+    count = math.prod(spec.shape)
+    if len(flat) != count or not all(isinstance(v, int) and not isinstance(v, bool) for v in flat):
+        raise ShapeError(
+            f"input {spec.name!r} is a shape tensor: its value {values!r:.80} must hold {count} "
+            f"integer(s) (shape {spec.shape!r}); pass them as a host (numpy) array"
+        )
+    return flat
 
 
 def check_shape(spec: TensorSpec, shape: Sequence[int]) -> Shape:
@@ -132,7 +164,7 @@ def admissible_profiles(
         k
         for k in range(num_profiles)
         if all(
-            not spec.profile_shapes or spec.profile_shapes[k].admits(shapes[name])
+            not _bounds(spec) or _bounds(spec)[k].admits(shapes[name])
             for name, spec in inputs.items()
         )
     ]
@@ -142,8 +174,8 @@ def _distance(inputs: Mapping[str, TensorSpec], shapes: Mapping[str, Shape], k: 
     return sum(
         abs(d - o)
         for name, spec in inputs.items()
-        if spec.profile_shapes
-        for d, o in zip(shapes[name], spec.profile_shapes[k].opt)
+        if _bounds(spec)
+        for d, o in zip(shapes[name], _bounds(spec)[k].opt)
     )
 
 
@@ -164,7 +196,8 @@ def choose_profile(
     num_profiles: int,
     requested: int | None = None,
 ) -> int:
-    """Pick the optimization profile for ``shapes`` (already rank/static checked).
+    """Pick the optimization profile for ``shapes`` (already rank/static checked; for a
+    shape-tensor input, the entry is its values).
 
     With ``requested`` it is validated and returned. Otherwise the best fit is the admissible
     profile whose ``opt`` shapes are nearest (sum of absolute dimension differences), the lowest
@@ -174,10 +207,10 @@ def choose_profile(
     if requested is not None:
         k = check_profile_index(requested, num_profiles)
         for name, spec in inputs.items():
-            if spec.profile_shapes and not spec.profile_shapes[k].admits(shapes[name]):
+            if _bounds(spec) and not _bounds(spec)[k].admits(shapes[name]):
                 raise ShapeError(
-                    f"input {name!r}: shape {shapes[name]!r} is outside optimization profile {k} "
-                    f"({spec.profile_shapes[k]}); all bounds: {_bounds_text(spec)}. Pass a "
+                    f"input {name!r}: {_what(spec)} {shapes[name]!r} is outside optimization "
+                    f"profile {k} ({_bounds(spec)[k]}); all bounds: {_bounds_text(spec)}. Pass a "
                     "profile that admits it, or profile=None to choose automatically"
                 )
         return k
@@ -185,10 +218,15 @@ def choose_profile(
     if candidates:
         return min(candidates, key=lambda k: (_distance(inputs, shapes, k), k))
     for name, spec in inputs.items():
-        if spec.profile_shapes and not any(ps.admits(shapes[name]) for ps in spec.profile_shapes):
+        if _bounds(spec) and not any(ps.admits(shapes[name]) for ps in _bounds(spec)):
+            fix = (
+                "pass values inside a profile's bounds"
+                if spec.profile_values is not None
+                else "reshape the input"
+            )
             raise ShapeError(
-                f"input {name!r}: shape {shapes[name]!r} is outside every optimization profile "
-                f"({_bounds_text(spec)}); reshape the input or rebuild the engine with a profile "
+                f"input {name!r}: {_what(spec)} {shapes[name]!r} is outside every optimization "
+                f"profile ({_bounds_text(spec)}); {fix} or rebuild the engine with a profile "
                 "that covers it"
             )
     combo = ", ".join(f"{n}={shapes[n]!r}" for n in inputs)

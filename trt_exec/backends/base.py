@@ -24,10 +24,17 @@ from typing import Any, ClassVar
 
 from .. import _trtlog
 from ..datapath import DataPath
-from ..errors import ExecutionError
-from ..spec import Shape, TensorSpec
+from ..errors import EngineLoadError, ExecutionError
+from ..spec import ProfileShape, Shape, TensorSpec, profile_shape
 
-__all__ = ["EngineLayout", "TensorRTApi", "device_memory", "spec_location"]
+__all__ = [
+    "EngineLayout",
+    "TensorRTApi",
+    "device_memory",
+    "spec_location",
+    "check_linear",
+    "value_bounds",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +99,12 @@ class TensorRTApi(ABC):
     @abstractmethod
     def set_input_shape(self, name: str, shape: Shape) -> bool:
         """Set the shape of input ``name`` in the active profile."""
+
+    @abstractmethod
+    def set_shape_values(self, name: str, values: Shape, host_ptr: int) -> bool:
+        """Give shape-tensor input ``name`` its values, which are also in host memory at
+        ``host_ptr`` (kept alive by the caller until the next call of this method for ``name``).
+        V3 binds ``host_ptr`` (``set_tensor_address``); V2 calls ``set_shape_input``."""
 
     @abstractmethod
     def output_shape(self, name: str) -> Shape:
@@ -162,3 +175,19 @@ def device_memory(engine: Any, num_profiles: int) -> dict[str, Any]:
 def spec_location(location: Any) -> str:
     """``TensorLocation.HOST`` -> "host", anything else -> "device"."""
     return "host" if getattr(location, "name", str(location)).endswith("HOST") else "device"
+
+
+def check_linear(name: str, fmt_name: str) -> None:
+    """EngineLoadError for tensor ``name`` unless its TensorFormat is LINEAR."""
+    if fmt_name.split(".")[-1] != "LINEAR":
+        raise EngineLoadError(
+            f"tensor {name!r} has TensorFormat {fmt_name.split('.')[-1]}, not LINEAR: its memory "
+            "layout is not a C-contiguous array of its shape, which trt_exec cannot pass; "
+            "rebuild the engine with LINEAR IO formats (ITensor.allowed_formats = "
+            "1 << int(TensorFormat.LINEAR), or trtexec --inputIOFormats/--outputIOFormats)"
+        )
+
+
+def value_bounds(raw: Any) -> ProfileShape:
+    """``[min, opt, max]`` values as the engine returns them, as a ProfileShape of values."""
+    return profile_shape(raw)

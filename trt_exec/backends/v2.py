@@ -19,7 +19,14 @@ from .._dtypes import to_numpy
 from ..errors import BindingError, EngineLoadError
 from ..executor import BaseExecutor
 from ..spec import ProfileShape, Shape, TensorSpec, dims, profile_shape
-from .base import EngineLayout, TensorRTApi, device_memory, spec_location
+from .base import (
+    EngineLayout,
+    TensorRTApi,
+    check_linear,
+    device_memory,
+    spec_location,
+    value_bounds,
+)
 
 __all__ = ["BindingsApi", "BindingsLayout", "V2Executor", "strip_profile_suffix"]
 
@@ -79,11 +86,21 @@ class BindingsApi(TensorRTApi):
         for i in range(io):
             name = engine.get_binding_name(i)
             is_input = bool(engine.binding_is_input(i))
+            if hasattr(engine, "get_binding_format"):
+                check_linear(name, str(getattr(engine.get_binding_format(i), "name", "LINEAR")))
+            is_shape = bool(engine.is_shape_binding(i))
             profiles: tuple[ProfileShape, ...] = ()
+            values: tuple[ProfileShape, ...] | None = None
             if is_input:
                 profiles = tuple(
                     profile_shape(engine.get_profile_shape(k, i)) for k in range(num_profiles)
                 )
+                if is_shape:
+                    # getProfileShapeValues: the (min, opt, max) values of a shape binding.
+                    values = tuple(
+                        value_bounds(engine.get_profile_shape_input(k, i))
+                        for k in range(num_profiles)
+                    )
             index[name] = i
             specs.append(
                 TensorSpec(
@@ -92,8 +109,9 @@ class BindingsApi(TensorRTApi):
                     dtype=to_numpy(engine.get_binding_dtype(i), name),
                     shape=dims(engine.get_binding_shape(i)),
                     profile_shapes=profiles,
-                    is_shape_tensor=bool(engine.is_shape_binding(i)),
+                    is_shape_tensor=is_shape,
                     location=spec_location(engine.get_location(i)),
+                    profile_values=values,
                 )
             )
         return BindingsLayout(
@@ -116,6 +134,16 @@ class BindingsApi(TensorRTApi):
     def set_input_shape(self, name: str, shape: Shape) -> bool:
         index = self.layout.binding_index(name, self._profile)
         return bool(self.context.set_binding_shape(index, shape))
+
+    def set_shape_values(self, name: str, values: Shape, host_ptr: int) -> bool:
+        # The bindings API takes a shape tensor's values through set_shape_input
+        # (setInputShapeBinding, 8.x). Its slot in the bindings array gets the host copy of the
+        # values: the values live in host memory, never on the device.
+        index = self.layout.binding_index(name, self._profile)
+        if not self.context.set_shape_input(index, list(values)):
+            return False
+        self._slots[index] = host_ptr
+        return True
 
     def output_shape(self, name: str) -> Shape:
         return dims(self.context.get_binding_shape(self.layout.binding_index(name, self._profile)))

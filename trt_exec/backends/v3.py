@@ -17,7 +17,14 @@ from .._dtypes import to_numpy
 from ..datapath import DataPath
 from ..executor import BaseExecutor
 from ..spec import ProfileShape, Shape, TensorSpec, dims, profile_shape
-from .base import EngineLayout, TensorRTApi, device_memory, spec_location
+from .base import (
+    EngineLayout,
+    TensorRTApi,
+    check_linear,
+    device_memory,
+    spec_location,
+    value_bounds,
+)
 
 __all__ = ["NamedTensorApi", "V3Executor"]
 
@@ -81,12 +88,17 @@ class NamedTensorApi(TensorRTApi):
         for i in range(int(engine.num_io_tensors)):
             name = engine.get_tensor_name(i)
             is_input = engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT
+            check_linear(name, str(getattr(engine.get_tensor_format(name), "name", "LINEAR")))
+            is_shape = bool(engine.is_shape_inference_io(name))
             profiles: tuple[ProfileShape, ...] = ()
+            values: tuple[ProfileShape, ...] | None = None
             if is_input:
                 profiles = tuple(
                     profile_shape(engine.get_tensor_profile_shape(name, k))
                     for k in range(num_profiles)
                 )
+                if is_shape:
+                    values = tuple(_profile_values(engine, k, name) for k in range(num_profiles))
             specs.append(
                 TensorSpec(
                     name=name,
@@ -94,8 +106,9 @@ class NamedTensorApi(TensorRTApi):
                     dtype=to_numpy(engine.get_tensor_dtype(name), name),
                     shape=dims(engine.get_tensor_shape(name)),
                     profile_shapes=profiles,
-                    is_shape_tensor=bool(engine.is_shape_inference_io(name)),
+                    is_shape_tensor=is_shape,
                     location=spec_location(engine.get_tensor_location(name)),
+                    profile_values=values,
                 )
             )
         return EngineLayout(
@@ -109,6 +122,12 @@ class NamedTensorApi(TensorRTApi):
 
     def set_input_shape(self, name: str, shape: Shape) -> bool:
         return bool(self.context.set_input_shape(name, shape))
+
+    def set_shape_values(self, name: str, values: Shape, host_ptr: int) -> bool:
+        # The named-tensor API reads a shape tensor's values from the host address it is given
+        # ("If the TensorLocation of the tensor is kHOST, the pointer must point to a host
+        # buffer", IExecutionContext::setTensorAddress, 8.5 to 10.x), copying them at enqueue.
+        return bool(self.context.set_tensor_address(name, host_ptr))
 
     def output_shape(self, name: str) -> Shape:
         return dims(self.context.get_tensor_shape(name))
@@ -143,3 +162,14 @@ class V3Executor(BaseExecutor):
 
     backend = "v3"
     api_class = NamedTensorApi
+
+
+def _profile_values(engine: Any, profile: int, name: str) -> ProfileShape:
+    """A shape-tensor input's [min, opt, max] values in ``profile``: ``get_tensor_profile_values``
+    from TensorRT 10.0 (its binding names the parameters the wrong way round, ``name: int,
+    profile_index: str`` in every manifest from 10.0.1: pass them by position); 8.5/8.6 have
+    only the bindings-era ``get_profile_shape_input(profile_index, binding)``, which takes a
+    name too (8.6.1 manifest)."""
+    if hasattr(engine, "get_tensor_profile_values"):
+        return value_bounds(engine.get_tensor_profile_values(profile, name))
+    return value_bounds(engine.get_profile_shape_input(profile, name))

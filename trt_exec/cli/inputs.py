@@ -135,6 +135,21 @@ def _default_shape(spec: TensorSpec, profile: int) -> Shape:
     return tuple(max(d, 1) for d in spec.shape)
 
 
+def _default_array(spec: TensorSpec, profile: int, rng: np.random.Generator) -> np.ndarray:
+    """A shape tensor's opt *values* of ``profile``; random data of the opt shape otherwise."""
+    if spec.profile_values:
+        opt = spec.profile_values[min(profile, len(spec.profile_values) - 1)].opt
+        return np.array(opt, spec.dtype).reshape(spec.shape)
+    return generate("random", _default_shape(spec, profile), spec.dtype, rng)
+
+
+def _key(spec: TensorSpec, arr: np.ndarray) -> tuple[int, ...]:
+    """What chooses the profile: a shape tensor's values, any other array's shape."""
+    if spec.profile_values is not None:
+        return tuple(int(v) for v in arr.reshape(-1).tolist())
+    return tuple(arr.shape)
+
+
 def _profile_for(inputs: Mapping[str, TensorSpec], given: Mapping[str, np.ndarray]) -> int:
     """The profile that fits the arrays given so far (0 when none is given or none fits: the
     executor then reports the shapes that do not fit)."""
@@ -143,7 +158,8 @@ def _profile_for(inputs: Mapping[str, TensorSpec], given: Mapping[str, np.ndarra
     subset = {n: inputs[n] for n in given}
     num_profiles = max((len(s.profile_shapes) for s in inputs.values()), default=1) or 1
     try:
-        return choose_profile(subset, {n: tuple(a.shape) for n, a in given.items()}, num_profiles)
+        keys = {n: _key(inputs[n], a) for n, a in given.items()}
+        return choose_profile(subset, keys, num_profiles)
     except Exception:  # ShapeError; reported with full bounds when the engine is called
         return 0
 
@@ -243,8 +259,12 @@ def resolve_inputs(
         )
     for name, spec in inputs.items():
         if name not in arrays:
-            arrays[name] = generate("random", _default_shape(spec, k), spec.dtype, rng)
-            sources[name] = f"random (not given; opt of profile {k})"
+            arrays[name] = _default_array(spec, k, rng)
+            sources[name] = (
+                f"opt values of profile {k} (not given; a shape tensor)"
+                if spec.profile_values
+                else f"random (not given; opt of profile {k})"
+            )
     return {name: arrays[name] for name in inputs}, {name: sources[name] for name in inputs}
 
 
@@ -255,7 +275,12 @@ def prepare_inputs(
     executor will run them in."""
     specs = [parse_input(text) for text in texts]
     arrays, sources = resolve_inputs(specs, ex.inputs, profile=profile, seed=seed)
-    shapes = {name: check_shape(ex.inputs[name], a.shape) for name, a in arrays.items()}
+    shapes = {
+        name: _key(spec, arrays[name])
+        if spec.profile_values is not None
+        else check_shape(spec, arrays[name].shape)
+        for name, spec in ex.inputs.items()
+    }
     # The executor makes the same choice per call; done here first so it can be reported.
     chosen = choose_profile(ex.inputs, shapes, ex.num_profiles, profile)
     return arrays, sources, chosen

@@ -104,6 +104,12 @@ def engine_report(
                     {"min": list(p.min), "opt": list(p.opt), "max": list(p.max)}
                     for p in spec.profile_shapes
                 ],
+                "profile_values": None
+                if spec.profile_values is None
+                else [
+                    {"min": list(p.min), "opt": list(p.opt), "max": list(p.max)}
+                    for p in spec.profile_values
+                ],
             }
         )
     return {
@@ -148,7 +154,9 @@ def render_inspect(report: dict[str, Any]) -> str:
             str(t["shape"]),
             t["location"] + (" (shape tensor)" if t["shape_tensor"] else ""),
         ]
-        if t["profiles"]:
+        if t.get("profile_values"):  # a shape tensor: its profiles bound its values
+            row += [f"values {p['min']} / {p['opt']} / {p['max']}" for p in t["profile_values"]]
+        elif t["profiles"]:
             row += [f"{p['min']} / {p['opt']} / {p['max']}" for p in t["profiles"]]
         else:
             row += ["-"] * report["num_profiles"]

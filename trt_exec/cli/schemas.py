@@ -65,6 +65,8 @@ INSPECT_SCHEMA: dict[str, Any] = {
             "location": str,  # "device" or "host"
             "shape_tensor": bool,
             "profiles": [PROFILE_SCHEMA],  # one per profile for inputs; [] for outputs
+            # A shape-tensor input's (min, opt, max) values per profile; null for the others.
+            "profile_values": ([PROFILE_SCHEMA], None),
         }
     ],
     "device_memory": {

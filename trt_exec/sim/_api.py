@@ -37,6 +37,25 @@ from ._network import (
     ITensorImpl,
     IUnaryLayerImpl,
 )
+from ._shape_layers import (
+    ENGINE_METHODS,
+    NETWORK_METHODS,
+    PROFILE_METHODS,
+    TENSOR_IS_SHAPE,
+    IShapeLayerImpl,
+    IShuffleLayerImpl,
+    ISliceLayerImpl,
+)
+
+# The shape-tensor layers live in their own module; their INetworkDefinition methods and
+# ITensor.is_shape_tensor join the network classes here, before the factory reads them.
+for _name, _method in NETWORK_METHODS.items():
+    setattr(INetworkDefinitionImpl, _name, _method)
+for _name, _method in PROFILE_METHODS.items():
+    setattr(IOptimizationProfileImpl, _name, _method)
+for _name, _method in ENGINE_METHODS.items():
+    setattr(ICudaEngineImpl, _name, _method)
+ITensorImpl.is_shape_tensor = TENSOR_IS_SHAPE  # type: ignore[method-assign,assignment]
 
 IMPLS: list[Any] = [
     ILoggerImpl,
@@ -49,6 +68,9 @@ IMPLS: list[Any] = [
     IUnaryLayerImpl,
     INonZeroLayerImpl,
     ICastLayerImpl,
+    IShapeLayerImpl,
+    IShuffleLayerImpl,
+    ISliceLayerImpl,
     INetworkDefinitionImpl,
     IOptimizationProfileImpl,
     IBuilderConfigImpl,

@@ -13,9 +13,11 @@ from ._plan import (
     Plan,
     ShapeMismatch,
     TensorInfo,
+    _frozen,
     elementwise_out_dtype,
     unary_out_dtype,
 )
+from ._shape_layers import compile_shape_io
 from ._types import as_shape
 
 
@@ -280,6 +282,7 @@ class IBuilderConfigImpl(_Sim):
             )
             return -1
         self._profiles.append({k: tuple(v) for k, v in profile._shapes.items()})
+        self.__dict__.setdefault("_values", []).append(dict(profile.__dict__.get("_values", {})))
         return len(self._profiles) - 1
 
     @property
@@ -446,6 +449,11 @@ def _compile(builder: Any, network: Any, config: Any) -> Plan:
         if any(d == 0 or d < -1 for d in t._shape):
             raise _BuildError(f"{t._name}: invalid dimensions {_dims_str(t._shape)}")
         inputs.append(TensorInfo(t._name, int(t._dtype), t._shape))
+
+    def fail(detail: str) -> None:
+        raise _BuildError(detail)
+
+    shape_io = compile_shape_io(network, config.__dict__.get("_values", []), fail)
     dynamic = [t for t in inputs if -1 in t.shape]
     profiles = list(config._profiles)
     if dynamic and not profiles:
@@ -524,7 +532,8 @@ def _compile(builder: Any, network: Any, config: Any) -> Plan:
         if oname in seen_names:
             raise _BuildError(f"{layer._name}: tensor name {oname} is used twice")
         seen_names.add(oname)
-        la = Layer(kind, layer._name, tuple(ins), oname, op, odt)
+        params = layer._params() if hasattr(layer, "_params") else ()
+        la = Layer(kind, layer._name, tuple(ins), oname, op, odt, _frozen(params))
         try:
             shapes[oname] = la.out_shape([shapes[i] for i in ins])
         except ShapeMismatch as exc:
@@ -551,4 +560,5 @@ def _compile(builder: Any, network: Any, config: Any) -> Plan:
         tuple(layers),
         tuple(final_profiles),
         ccs,
+        **shape_io,
     )

@@ -13,6 +13,8 @@ from ._base import _ALIGN, _api_error, _dims_str, _Sim
 from ._plan import (
     ShapeMismatch,
 )
+from ._shape_layers import check_values, context_values
+from ._shape_layers import set_shape_input as _set_shape_input
 from ._types import as_shape
 from .devices import DeviceError
 
@@ -51,6 +53,7 @@ class IExecutionContextImpl(_Sim):
     _PUBLIC = "IExecutionContext"
     _RULES = {
         "set_binding_shape": R.BINDINGS,
+        "set_shape_input": R.BINDINGS,
         "get_binding_shape": R.BINDINGS,
         "execute_async_v2": R.BINDINGS,
         "all_shape_inputs_specified": R.PRE11,
@@ -153,6 +156,7 @@ class IExecutionContextImpl(_Sim):
             self._shapes = dict(self._m.fixed_inputs)
             self._oshapes = None
             self._dd_shapes = {}
+            self.__dict__.pop("_shape_values", None)
         self._dd_shapes = {}
         return True
 
@@ -263,6 +267,10 @@ class IExecutionContextImpl(_Sim):
         self._dd_shapes = {}
         return True
 
+    def set_shape_input(self, binding: int, shape: Any) -> bool:
+        """8.x: the values of a shape-tensor input binding (``_shape_layers.set_shape_input``)."""
+        return _set_shape_input(self, binding, shape)
+
     def set_binding_shape(self, binding: int, shape: Any) -> bool:
         """8.x: ``binding`` must be an input binding of the active profile's slots."""
         ctl = self._ctl
@@ -293,15 +301,30 @@ class IExecutionContextImpl(_Sim):
         self._dd_shapes = {}
         return True
 
+    def _input_shapes(self) -> dict[str, tuple[int, ...]]:
+        """The shapes set, plus the shapes of inputs without a dynamic dimension, which need no
+        set_input_shape ("trivially true if network has no dynamically shaped input tensors",
+        allInputDimensionsSpecified, NvInferRuntime.h)."""
+        m = self._m
+        if len(self._shapes) == m.n_in:
+            return self._shapes
+        static = {n: m.shape[n] for n in m.in_names if -1 not in m.shape[n]}
+        return {**static, **self._shapes}
+
     def _output_shapes(self) -> dict[str, tuple[int, ...]] | None:
         if self._oshapes is None:
-            if len(self._shapes) != self._m.n_in:
+            shapes = self._input_shapes()
+            if len(shapes) != self._m.n_in:
                 return None
+            values = context_values(self) if self._m.shape_inputs else None
             try:
-                self._oshapes = self._plan.infer(self._shapes)
+                out = self._plan.infer(shapes, values=values)
             except ShapeMismatch as exc:
                 self._err("inferShapes", f"shape inference failed: {exc}")
                 return None
+            if values is not None:
+                return dict(out)  # values are read from host memory each time: not cached
+            self._oshapes = out
         return self._oshapes
 
     def _shape(self, name: str) -> Any:
@@ -345,7 +368,7 @@ class IExecutionContextImpl(_Sim):
     def all_binding_shapes_specified(self) -> bool:
         """True once every input has a shape; inputs without a dynamic dimension count from the
         start (``allInputDimensionsSpecified``, NvInferRuntime.h)."""
-        return bool(len(self._shapes) == self._m.n_in)
+        return bool(len(self._input_shapes()) == self._m.n_in)
 
     @property
     def all_shape_inputs_specified(self) -> bool:
@@ -422,8 +445,13 @@ class IExecutionContextImpl(_Sim):
                 "Parameter check failed, condition: device memory was set "
                 "(the context was created without device memory)",
             )
-        shapes = self._shapes
+        shapes = self._input_shapes()
+        values = context_values(self) if m.shape_inputs else None
+        if values is not None and not check_values(self, func, values):
+            return False
         for name in m.in_names:
+            if name in m.shape_inputs:
+                continue
             if name not in shapes:
                 return self._err(
                     func,
@@ -442,7 +470,15 @@ class IExecutionContextImpl(_Sim):
             return False
         io: dict[str, tuple[int, tuple[int, ...], np.dtype]] = {}
         npd = m.np_dtype
+        held: list[np.ndarray] = []  # the copies of shape values, alive through the run
         for name in m.in_names:
+            if values is not None and name in m.shape_inputs:
+                # TensorRT copies shape values when the enqueue starts (setTensorAddress docs):
+                # the device reads this host copy, in host and GPU mode alike.
+                copy = np.array(values[name], npd[name]).reshape(shapes[name])
+                held.append(copy)
+                io[name] = (copy.ctypes.data, shapes[name], npd[name])
+                continue
             io[name] = (addr[name], shapes[name], npd[name])
         allocs = self._alloc if use_alloc else _EMPTY
         for name in m.out_names:
@@ -517,7 +553,12 @@ class IExecutionContextImpl(_Sim):
         for i, name in enumerate(m.names):
             ptr = int(bindings[base + i])
             allocated = self._async_alloc and name in self._alloc
-            if not ptr and not allocated and 0 not in self._known_shape(name):
+            if (
+                not ptr
+                and not allocated
+                and 0 not in self._known_shape(name)
+                and name not in m.shape_inputs
+            ):
                 self._err(
                     func,
                     f"Parameter check failed, condition: bindings[{base + i}] != nullptr ({name})",
@@ -527,8 +568,8 @@ class IExecutionContextImpl(_Sim):
         return addr
 
     def _known_shape(self, name: str) -> tuple[int, ...]:
-        if name in self._shapes:
-            return self._shapes[name]
+        if name in self._input_shapes():
+            return self._input_shapes()[name]
         return (self._output_shapes() or {}).get(name, (1,))
 
     def execute_async_v2(

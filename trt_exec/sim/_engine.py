@@ -12,6 +12,7 @@ from ._plan import (
     NP_DTYPES,
     Plan,
     PlanError,
+    ShapeMismatch,
 )
 
 
@@ -140,16 +141,24 @@ class _EngineMeta:
         # bounds[k][name] = (min, max)
         self.bounds = [{n: (s[0], s[2]) for n, s in p.items()} for p in plan.profiles]
         self.dd = plan.data_dependent
+        # Shape-tensor inputs and host outputs: TensorLocation.HOST, isShapeInferenceIO.
+        self.shape_inputs = plan.shape_inputs
+        self.host = plan.shape_inputs | plan.host_outputs
         nio = len(self.io)
         self.binding_names = [
             n if k == 0 else f"{n} [profile {k}]" for k in range(self.n_prof) for n in self.names
         ]
         self.binding_index = {n: i for i, n in enumerate(self.binding_names)}
         self.nio = nio
-        sizes = []
+        sizes: list[int] = []
         for p in plan.profiles:
             maxes = {n: s[2] for n, s in p.items()}
-            shapes = plan.infer(maxes)
+            k = len(sizes)
+            vmax = {n: v[2] for n, v in plan.profile_values[k].items()} if plan.shape_inputs else {}
+            try:
+                shapes = plan.infer(maxes, values=vmax)
+            except ShapeMismatch:
+                shapes = plan.infer(maxes)
             inner = [la.output for la in plan.layers if la.output not in self.outputs]
             total = sum(
                 _aligned(math.prod(max(d, 1) for d in shapes[n]) * NP_DTYPES[la.dtype].itemsize)
@@ -185,6 +194,7 @@ class ICudaEngineImpl(_Sim):
         "is_shape_binding": R.BINDINGS,
         "is_execution_binding": R.BINDINGS,
         "get_location": R.BINDINGS,
+        "get_binding_format": R.BINDINGS,
         "max_batch_size": R.BINDINGS,
         "__len__": R.BINDINGS,
         "has_implicit_batch_dimension": R.PRE11,
@@ -201,6 +211,8 @@ class ICudaEngineImpl(_Sim):
         "get_tensor_dtype": R.NAMED,
         "get_tensor_location": R.NAMED,
         "get_tensor_profile_shape": R.NAMED,
+        "get_tensor_profile_values": R.V10,
+        "get_profile_shape_input": R.BINDINGS,
         "is_shape_inference_io": R.NAMED,
         "get_tensor_format": R.NAMED,
         "get_tensor_format_desc": R.NAMED,
@@ -406,12 +418,14 @@ class ICudaEngineImpl(_Sim):
         return self._m.trt_dtype[name]
 
     def get_tensor_location(self, name: str) -> Any:
+        """HOST for shape-tensor inputs and outputs marked with mark_output_for_shapes."""
         self._known("getTensorLocation", name)
-        return self._C["TensorLocation"].DEVICE
+        loc = self._C["TensorLocation"]
+        return loc.HOST if name in self._m.host else loc.DEVICE
 
     def is_shape_inference_io(self, name: str) -> bool:
         self._known("isShapeInferenceIO", name)
-        return False
+        return name in self._m.host
 
     def get_tensor_profile_shape(self, name: str, profile_index: int) -> list[Any]:
         """[min, opt, max] Dims of an input in a profile (pyCore get_tensor_profile_shape)."""
@@ -470,16 +484,22 @@ class ICudaEngineImpl(_Sim):
 
     def is_shape_binding(self, binding: int) -> bool:
         """8.x: parameter ``binding`` (8.6.1 manifest)."""
-        self._binding("isShapeBinding", binding)
-        return False
+        i = self._binding("isShapeBinding", binding)
+        return i >= 0 and self._m.names[i % self._m.nio] in self._m.host
 
     def is_execution_binding(self, binding: int) -> bool:
         """8.x: parameter ``binding`` (8.6.1 manifest)."""
         return self._binding("isExecutionBinding", binding) >= 0
 
+    def get_binding_format(self, index: Any) -> Any:
+        """8.x: every simulated IO tensor is row-major LINEAR."""
+        self._binding("getBindingFormat", index)
+        return self._C["TensorFormat"].LINEAR
+
     def get_location(self, index: Any) -> Any:
-        self._binding("getLocation", index)
-        return self._C["TensorLocation"].DEVICE
+        i = self._binding("getLocation", index)
+        loc = self._C["TensorLocation"]
+        return loc.HOST if i >= 0 and self._m.names[i % self._m.nio] in self._m.host else loc.DEVICE
 
     def get_profile_shape(self, profile_index: int, binding: Any) -> list[Any]:
         """[min, opt, max] of an input binding (index or name, any profile's slot) in a profile."""

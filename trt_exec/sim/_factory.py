@@ -6,6 +6,7 @@ import collections
 import sys
 import threading
 import types
+import weakref
 from typing import Any
 
 from . import _api
@@ -66,6 +67,7 @@ class SimControl:
         self._lock = threading.Lock()
         self._classes: dict[str, Any] = {}
         self._sev: dict[int, Any] = {}
+        self._module: Any = None  # weakref.ref to the module, set by simulated_tensorrt
 
     def inject_failure(self, method: str, times: int = 1, message: str | None = None) -> None:
         """Make the next ``times`` calls of ``method`` (on any object of this module) log an
@@ -311,6 +313,7 @@ def simulated_tensorrt(version: str, *, record_access: bool = False) -> types.Mo
     mod.__version__ = rel.version_string
     mod.__trt_exec_simulated__ = True
     mod._sim = ctl
+    ctl._module = weakref.ref(mod)  # an engine's own module (discovery.engine_module)
     for name, cls in C.items():
         setattr(mod, name, cls)
     for cname, value in constants.items():

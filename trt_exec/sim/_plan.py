@@ -20,6 +20,15 @@ from typing import Any
 
 import numpy as np
 
+from ._shape_eval import (
+    SHAPE_KINDS,
+    ShapeMismatch,
+    run_shape_layer,
+    shape_layer_out_shape,
+)
+
+__all__ = ["Plan", "Layer", "TensorInfo", "PlanError", "ShapeMismatch", "NP_DTYPES"]
+
 MAGIC = b"SIMTRTv1"
 _U32 = struct.Struct("<I")
 
@@ -54,10 +63,6 @@ UN_TO_BOOL = {23, 24}
 
 class PlanError(Exception):
     """Raised inside the simulator for an unreadable plan; the runtime turns it into a log line."""
-
-
-class ShapeMismatch(Exception):
-    """Raised when runtime input shapes do not broadcast."""
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -161,18 +166,26 @@ def broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class Layer:
-    kind: str  # identity | elementwise | unary | non_zero | cast
+    kind: str  # identity | elementwise | unary | non_zero | cast | shape | reshape | slice
     name: str
     inputs: tuple[str, ...]
     output: str
     op: int = -1
     dtype: int = 0  # output DataType
+    #: Static parameters of the shape layers (``_shape_layers``), JSON-serializable.
+    params: tuple[Any, ...] = ()
 
-    def out_shape(self, shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+    def out_shape(
+        self, shapes: list[tuple[int, ...]], values: list[tuple[int, ...] | None] | None = None
+    ) -> tuple[int, ...]:
+        """The output shape from the input shapes and, for the shape layers, the values of
+        their shape-tensor inputs (None where unknown: the dimensions they set are -1)."""
         if self.kind == "elementwise":
             return broadcast(shapes[0], shapes[1])
         if self.kind == "non_zero":
             return (len(shapes[0]), -1)
+        if self.kind in SHAPE_KINDS:
+            return shape_layer_out_shape(self, shapes, values or [None] * len(shapes))
         return shapes[0]
 
 
@@ -196,6 +209,12 @@ class Plan:
     # profiles[k][input_name] = (min, opt, max)
     profiles: tuple[dict[str, tuple[tuple[int, ...], ...]], ...]
     compute_capabilities: tuple[int, ...] = ()
+    #: Shape-tensor inputs: their values live in host memory (isShapeInferenceIO).
+    shape_inputs: frozenset[str] = frozenset()
+    #: Outputs marked with mark_output_for_shapes: TensorLocation.HOST.
+    host_outputs: frozenset[str] = frozenset()
+    #: profile_values[k][input_name] = (min, opt, max) values of a shape-tensor input.
+    profile_values: tuple[dict[str, tuple[tuple[int, ...], ...]], ...] = ()
     tensors: dict[str, TensorInfo] = field(default_factory=dict)
     data_dependent: frozenset[str] = frozenset()
 
@@ -211,7 +230,7 @@ class Plan:
 
     # -- format ---------------------------------------------------------------------------
     def to_bytes(self) -> bytes:
-        header = {
+        header: dict[str, Any] = {
             "flavor": self.flavor,
             "version": self.version,
             "name": self.name,
@@ -224,6 +243,15 @@ class Plan:
             "profiles": [{k: [list(s) for s in v] for k, v in p.items()} for p in self.profiles],
             "cc": list(self.compute_capabilities),
         }
+        if self.shape_inputs or self.host_outputs:
+            header["shape_inputs"] = sorted(self.shape_inputs)
+            header["host_outputs"] = sorted(self.host_outputs)
+            header["profile_values"] = [
+                {k: [list(s) for s in v] for k, v in p.items()} for p in self.profile_values
+            ]
+        for entry, la in zip(header["layers"], self.layers):
+            if la.params:
+                entry.append(list(la.params))
         body = json.dumps(header, separators=(",", ":")).encode()
         blob = MAGIC + _U32.pack(len(body)) + body
         return blob + _U32.pack(zlib.crc32(blob))
@@ -244,28 +272,44 @@ class Plan:
                 name=h["name"],
                 inputs=tuple(TensorInfo(n, d, tuple(s)) for n, d, s in h["inputs"]),
                 outputs=tuple(TensorInfo(n, d, tuple(s)) for n, d, s in h["outputs"]),
-                layers=tuple(Layer(k, n, tuple(i), o, op, d) for k, n, i, o, op, d in h["layers"]),
+                layers=tuple(
+                    Layer(k, n, tuple(i), o, op, d, _frozen(rest[0]) if rest else ())
+                    for k, n, i, o, op, d, *rest in h["layers"]
+                ),
                 profiles=tuple(
                     {k: tuple(tuple(s) for s in v) for k, v in p.items()} for p in h["profiles"]
                 ),
                 compute_capabilities=tuple(h["cc"]),
+                shape_inputs=frozenset(h.get("shape_inputs", ())),
+                host_outputs=frozenset(h.get("host_outputs", ())),
+                profile_values=tuple(
+                    {k: tuple(tuple(s) for s in v) for k, v in p.items()}
+                    for p in h.get("profile_values", ())
+                ),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PlanError(f"malformed plan header: {exc}") from None
 
     # -- shapes and evaluation ------------------------------------------------------------
     def infer(
-        self, input_shapes: dict[str, tuple[int, ...]], upper_bound: bool = False
+        self,
+        input_shapes: dict[str, tuple[int, ...]],
+        upper_bound: bool = False,
+        values: dict[str, tuple[int, ...]] | None = None,
     ) -> dict[str, tuple[int, ...]]:
-        """Shapes of every tensor from concrete input shapes; data-dependent dims are -1, or
-        with ``upper_bound`` their largest possible size (every element non-zero)."""
+        """Shapes of every tensor from concrete input shapes and the values of the shape-tensor
+        inputs (``values``; a dimension set by an unknown value is -1); data-dependent dims are
+        -1, or with ``upper_bound`` their largest possible size (every element non-zero)."""
         shapes = dict(input_shapes)
+        known: dict[str, tuple[int, ...]] = dict(values or {})
         for layer in self.layers:
             ins = [shapes[i] for i in layer.inputs]
             if upper_bound and layer.kind == "non_zero":
                 shapes[layer.output] = (len(ins[0]), math.prod(ins[0]))
             else:
-                shapes[layer.output] = layer.out_shape(ins)
+                shapes[layer.output] = layer.out_shape(ins, [known.get(i) for i in layer.inputs])
+            if layer.kind == "shape" and all(d >= 0 for d in ins[0]):
+                known[layer.output] = tuple(ins[0])
         return shapes
 
     def evaluate(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -288,7 +332,16 @@ def _run_layer(layer: Layer, args: list[np.ndarray]) -> np.ndarray:
         return np.asarray(UN_FUNCS[layer.op](args[0])).astype(np_dtype, copy=False)
     if layer.kind == "non_zero":
         return np.ascontiguousarray(np.stack(np.nonzero(args[0])).astype(np_dtype))
+    if layer.kind in SHAPE_KINDS:
+        return run_shape_layer(layer, args, np_dtype)
     raise PlanError(f"unknown layer kind {layer.kind!r}")
+
+
+def _frozen(value: Any) -> Any:
+    """JSON lists back to (nested) tuples: a Layer's params stay hashable."""
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def _read_header(blob: bytes) -> dict[str, Any]:

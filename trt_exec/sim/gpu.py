@@ -13,7 +13,9 @@ capture of an enqueue are exercised for real, and results can be compared with n
 (``plan.evaluate``).
 
 Two exceptions, both as in TensorRT: networks with data-dependent output shapes (``non_zero``)
-synchronize the stream and compute on the host, since the size must be known to allocate; and
+synchronize the stream and compute on the host, since the size must be known to allocate (the
+simulator does the same for networks with shape layers or shape-tensor IO, whose values are read
+from host memory and whose host outputs are written there); and
 stream 0 (``execute_v2``, synchronous in TensorRT) is synchronized before ``run`` returns.
 """
 
@@ -28,7 +30,8 @@ import numpy as np
 
 from ..errors import TrtExecError
 from ._plan import NP_DTYPES, Plan
-from .devices import Allocate, DeviceError, IOBinding
+from ._shape_eval import SHAPE_KINDS
+from .devices import Allocate, DeviceError, IOBinding, host_array
 
 __all__ = ["GpuDevice", "enable_gpu", "kernel_source"]
 
@@ -260,7 +263,7 @@ class GpuDevice:
         try:
             drv = driver()
             context_for(self.device)
-            if plan.data_dependent:
+            if plan.data_dependent or plan.shape_inputs or plan.host_outputs or _shape_layers(plan):
                 self._run_on_host(plan, io, stream, allocate)
                 return
             self._run_on_device(drv, plan, io, stream)
@@ -364,6 +367,9 @@ class GpuDevice:
         arrays = {}
         for t in plan.inputs:
             ptr, shape, dtype = io[t.name]
+            if t.name in plan.shape_inputs:  # host memory (TensorLocation.HOST)
+                arrays[t.name] = host_array(ptr, shape, dtype).copy()
+                continue
             arr = np.empty(shape, dtype)
             if arr.nbytes:
                 check("cuMemcpyDtoH", drv.cuMemcpyDtoH(arr.ctypes.data, ptr, arr.nbytes))
@@ -375,8 +381,17 @@ class GpuDevice:
                 ptr = allocate(name, value.shape)
             elif value.shape != tuple(shape):
                 raise DeviceError(f"{name}: computed shape {value.shape} != expected {shape}")
+            if name in plan.host_outputs:  # TensorLocation.HOST: written to host memory
+                host_array(ptr, tuple(shape), dtype)[...] = value
+                continue
             if value.nbytes:
                 check("cuMemcpyHtoD", drv.cuMemcpyHtoD(ptr, value.ctypes.data, value.nbytes))
+
+
+def _shape_layers(plan: Plan) -> bool:
+    """Shape layers run on the host: their shapes come from host values (a reshape alone would be
+    a device copy, but the simulator keeps one path for them)."""
+    return any(la.kind in SHAPE_KINDS for la in plan.layers)
 
 
 def enable_gpu(trt: Any, device: int = 0) -> Any:
