@@ -209,3 +209,14 @@ def test_dispatcher_serves_threads_and_tasks_first_come_first_served() -> None:
     asyncio.run(main())
     assert order == ["task", "thread"]
     assert d.busy == {None: 0}
+
+
+def test_dispatcher_picks_the_least_busy_device_then_the_least_used_worker() -> None:
+    d: Dispatcher[str] = Dispatcher(["a0", "a1", "b0"], ["a", "a", "b"])
+    first, _ = d.acquire()
+    second, worker = d.acquire()
+    assert (first, second, worker) == (0, 2, "b0")  # device b was idle, a had one busy
+    d.release(first)
+    d.release(second)
+    third, _ = d.acquire()
+    assert third == 1  # both devices idle: the worker used least
