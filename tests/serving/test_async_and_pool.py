@@ -220,3 +220,16 @@ def test_dispatcher_picks_the_least_busy_device_then_the_least_used_worker() -> 
     d.release(second)
     third, _ = d.acquire()
     assert third == 1  # both devices idle: the worker used least
+
+
+def test_import_trt_exec_never_imports_ray_or_the_serve_module() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, trt_exec, trt_exec.pool, trt_exec.aio, trt_exec.serving; "
+        "print(sorted(m for m in sys.modules if m in ('ray', 'trt_exec.serve', 'starlette') "
+        "or m.startswith(('ray.', 'starlette.'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
