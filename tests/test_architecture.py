@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("trt_exec.executor",),
     ("trt_exec.backends.v2", "trt_exec.backends.v3"),
     ("trt_exec.loading",),
-    ("trt_exec.pool", "trt_exec.aio"),
+    ("trt_exec.pool", "trt_exec.aio", "trt_exec.serving"),
     ("trt_exec.testing",),
     ("trt_exec.cli", "trt_exec.serve"),
     # the package, its entry point, subpackage __init__s, and aliases of moved modules

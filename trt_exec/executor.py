@@ -30,6 +30,8 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+import numpy as np
+
 from . import _trtlog
 from ._arguments import Arguments, Array, ShapeValues, host_output
 from ._context_state import ContextState
@@ -117,6 +119,16 @@ class Executor(Protocol):
         outputs: Mapping[str, Any] | None = None,
     ) -> AsyncResult:
         """Enqueue on ``stream`` and return an :class:`~trt_exec.results.AsyncResult` at once."""
+        ...
+
+    async def ainfer(
+        self,
+        inputs: Mapping[str, Any],
+        *,
+        profile: int | None = None,
+        outputs: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """:meth:`infer` for asyncio, without blocking the event loop while the GPU works."""
         ...
 
     def execute(self, addresses: Mapping[str, int], stream: int) -> None:
@@ -433,6 +445,26 @@ class BaseExecutor:
             if verify:
                 self._args.verified(verify, dp)
             return result
+
+    async def ainfer(
+        self,
+        inputs: Mapping[str, Any],
+        *,
+        profile: int | None = None,
+        outputs: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """:meth:`infer` for asyncio: the same result, without blocking the event loop while the
+        GPU works and without a thread per call. The lock is held for the enqueue only (by
+        :meth:`infer_async`), never across an ``await``: concurrent awaits run in the order made,
+        and a cancelled task leaves the executor consistent (see ``AsyncResult.to_host``). In
+        host mode (the simulated TensorRT on the CPU) the result is ready at once."""
+        if self.device is None:  # host mode (or closed: infer raises ClosedError)
+            return self.infer(inputs, profile=profile, outputs=outputs)
+        host = {n: a for n, a in (outputs or {}).items() if isinstance(a, np.ndarray)}
+        device = {n: a for n, a in (outputs or {}).items() if n not in host}
+        self._args.outputs(host, [])  # infer's checks of numpy outputs, before any work
+        result = self.infer_async(inputs, profile=profile, outputs=device or None)
+        return await result.to_host(host)
 
     def execute(self, addresses: Mapping[str, int], stream: int) -> None:
         """Enqueue the engine on ``stream`` with caller-owned buffers; no allocation, no sync.

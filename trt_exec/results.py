@@ -8,7 +8,9 @@ imports cuda-python only when a GPU result is made.
 
 from __future__ import annotations
 
+import asyncio
 import weakref
+from collections.abc import Generator, Mapping
 from typing import Any, Protocol
 
 import numpy as np
@@ -17,13 +19,45 @@ from .cuda.driver import (
     EVENT_FLAGS,
     LEGACY_STREAM,
     check,
+    context_for,
     driver,
     loaded,
     status_name,
     stream_handle,
 )
+from .errors import ShapeError
 
-__all__ = ["AsyncResult", "DeviceTensor", "EventLender", "ResultBuilder"]
+__all__ = ["AsyncResult", "DeviceTensor", "EventLender", "ResultBuilder", "wait_event"]
+
+# How long wait_event sleeps between two cuEventQuery polls: a few bare yields to the loop first
+# (a small engine finishes within them), then doubling up to a cap, so a long call costs a query
+# per millisecond at most and a short one is seen within a loop iteration or two.
+_POLL_YIELDS = 4
+_POLL_FIRST_S = 25e-6
+_POLL_MAX_S = 1e-3
+
+
+async def wait_event(event: Any) -> None:
+    """Wait, without blocking the event loop and without a thread, until ``event`` completes.
+
+    Polls ``cuEventQuery`` between ``asyncio.sleep`` calls. A host callback on the stream
+    (``cuLaunchHostFunc``) would need a C function pointer made with ctypes, which this project
+    does not use over the CUDA libraries; polling needs none and is cancellation-safe (a
+    cancelled wait leaves the event and the stream untouched).
+    """
+    drv = driver()
+    delay = 0.0
+    polls = 0
+    while True:
+        err = drv.cuEventQuery(event)[0]
+        if not err:
+            return
+        if status_name(err) != "CUDA_ERROR_NOT_READY":
+            check("cuEventQuery", (err,))
+        polls += 1
+        if polls > _POLL_YIELDS:
+            delay = _POLL_FIRST_S if delay == 0.0 else min(delay * 2, _POLL_MAX_S)
+        await asyncio.sleep(delay)
 
 
 class EventLender(Protocol):
@@ -91,6 +125,20 @@ def _release_result(mem: _ResultMemory) -> None:
             if mem.ctx is not None:
                 drv.cuCtxSetCurrent(mem.ctx)
             drv.cuEventDestroy(event)
+
+
+# One non-blocking copy stream per device (in its primary context), for copy_to_host; created
+# at first use and kept for the process, like the primary contexts it lives in.
+_copy_streams: dict[int, Any] = {}
+
+
+def _copy_stream(drv: Any, device: int) -> Any:
+    context_for(device)  # another device's executor may have made its context current here
+    stream = _copy_streams.get(device)
+    if stream is None:
+        # CU_STREAM_NON_BLOCKING (1): not ordered after the legacy default stream.
+        stream = _copy_streams[device] = check("cuStreamCreate", drv.cuStreamCreate(1))
+    return stream
 
 
 class ResultBuilder:
@@ -189,6 +237,21 @@ class DeviceTensor:
             check("cuMemcpyDtoH", drv.cuMemcpyDtoH(out.ctypes.data, self.ptr, self.nbytes))
         return out
 
+    def copy_to_host(self) -> np.ndarray:
+        """Copy to a new numpy array once the producing work is known to be done (after its
+        event): on a non-blocking stream, so it waits for no other work (the legacy default
+        stream used by ``cuMemcpyDtoH`` would wait for every blocking stream)."""
+        drv = driver()
+        out = np.empty(self.shape, self.dtype)
+        if self.nbytes:
+            stream = _copy_stream(drv, self.device)
+            check(
+                "cuMemcpyDtoHAsync",
+                drv.cuMemcpyDtoHAsync(out.ctypes.data, self.ptr, self.nbytes, stream),
+            )
+            check("cuStreamSynchronize", drv.cuStreamSynchronize(stream))
+        return out
+
     def __repr__(self) -> str:
         return (
             f"<DeviceTensor shape={self.shape} dtype={self.dtype.name} device={self.device} "
@@ -251,6 +314,46 @@ class AsyncResult:
             name: value.numpy() if isinstance(value, DeviceTensor) else np.asarray(value)
             for name, value in self.outputs.items()
         }
+
+    def __await__(self) -> Generator[Any, None, AsyncResult]:
+        """``await result`` waits for the work without blocking the event loop; returns self.
+
+        In host mode the work is already done and the await returns at once. Cancelling the
+        awaiting task does not cancel the GPU work: the outputs stay valid while the result is
+        referenced.
+        """
+        if self.event is not None:
+            yield from wait_event(self.event).__await__()
+        return self
+
+    def host_outputs(self) -> dict[str, Any]:
+        """Every output on the host after the work is done (``await`` it first): DeviceTensors
+        copied to new numpy arrays, other outputs (numpy in host mode, caller arrays) as they
+        are. Unlike :meth:`numpy` it does not synchronize the stream, which may already carry
+        later work; it copies on a non-blocking stream of its own."""
+        return {
+            name: value.copy_to_host() if isinstance(value, DeviceTensor) else value
+            for name, value in self.outputs.items()
+        }
+
+    async def to_host(self, into: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
+        """Await the work, then every output on the host (:meth:`host_outputs`); ``into`` names
+        numpy arrays to copy outputs into, returned as given. Releases this result's per-call
+        memory afterwards, also when the awaiting task is cancelled (in stream order: the work
+        in flight is not disturbed)."""
+        try:
+            out = (await self).host_outputs()
+        finally:
+            self.release()
+        for name, array in (into or {}).items():
+            if array.shape != out[name].shape:
+                raise ShapeError(
+                    f"output {name!r}: the array passed has shape {array.shape!r}, the output "
+                    f"has {out[name].shape!r}; pass an array of the output's shape"
+                )
+            np.copyto(array, out[name])
+            out[name] = array
+        return out
 
     def release(self) -> None:
         """Free the per-call output buffers now, even if DeviceTensors from this result are still
