@@ -6,8 +6,8 @@ import os
 
 import pytest
 from hypothesis import find, given, settings
-from hypothesis.errors import NoSuchExample
 from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
 from packaging.version import Version
 
 from trt_exec import select_backend

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import queue
 import threading
-import warnings
 import weakref
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from ._callsite import CallSite, user_call_site, warn_at
 from .errors import ClosedError, ConfigurationError
 from .executor import BaseExecutor
 from .loading import load
@@ -24,12 +24,12 @@ from .loading import load
 __all__ = ["Pool"]
 
 
-def _release_pool(executors: list[BaseExecutor]) -> None:
-    warnings.warn(
-        f"Pool of {len(executors)} contexts was garbage-collected without close(); call close() "
-        "or use it as a context manager",
+def _release_pool(executors: list[BaseExecutor], site: CallSite | None) -> None:
+    warn_at(
+        f"Pool of {len(executors)} contexts opened at {site} was garbage-collected without "
+        "close(); call close() or use it as a context manager",
         ResourceWarning,
-        stacklevel=2,
+        site,
     )
     for ex in reversed(executors):
         ex.close()
@@ -62,7 +62,7 @@ class Pool:
             self._free.put(ex)
         self._closed = False
         self._lock = threading.Lock()
-        self._finalizer = weakref.finalize(self, _release_pool, self._executors)
+        self._finalizer = weakref.finalize(self, _release_pool, self._executors, user_call_site())
 
     @property
     def size(self) -> int:

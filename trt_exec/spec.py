@@ -178,7 +178,8 @@ def choose_profile(
                 raise ShapeError(
                     f"input {name!r}: shape {shapes[name]!r} is outside optimization profile {k} "
                     f"({spec.profile_shapes[k]}); all bounds: {_bounds_text(spec)}. Pass a "
-                    "profile that admits it, or profile=None to choose automatically"
+                    "profile that admits it, or let the profile be chosen from the shapes: "
+                    "profile=None, and set_profile(None) if it was fixed with set_profile()"
                 )
         return k
     candidates = admissible_profiles(inputs, shapes, num_profiles)
