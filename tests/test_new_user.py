@@ -274,3 +274,44 @@ def test_infer_after_load_gives_numpy(plan):
     with _load(plan) as ex:
         out = ex.infer(demo_inputs(2))
     assert isinstance(out["sum"], np.ndarray) and out["sum"].shape == (2, 4)
+
+
+# --- sim:<release> spellings ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("spelling", "release"),
+    [
+        ("sim:rtx-1.7.1", "rtx-1.7.1"),
+        ("sim:1.7.1", "rtx-1.7.1"),
+        ("sim:RTX-1.7.1", "rtx-1.7.1"),
+        ("sim:rtx1.7.1", "rtx-1.7.1"),
+        ("sim:rtx_1.7.1", "rtx-1.7.1"),
+        ("sim:tensorrt_rtx-1.7.1", "rtx-1.7.1"),
+        ("SIM:10.16.1", "10.16.1"),
+        ("sim:v10.16.1", "10.16.1"),
+        (" sim: 8.4.3 ", "8.4.3"),
+    ],
+)
+def test_sim_spellings_are_accepted(spelling, release):
+    trt = trt_exec.find_tensorrt(spelling)
+    want = simulated_tensorrt(release)
+    assert (trt.__name__, trt.__version__) == (want.__name__, want.__version__)
+
+
+@pytest.mark.parametrize(
+    ("spelling", "suggestion"), [("sim:10.16", "'sim:10.16.1'"), ("sim:rtx", "'sim:rtx-1.7.1'")]
+)
+def test_sim_misspelling_error_names_the_right_spelling(spelling, suggestion):
+    with pytest.raises(errors.ConfigurationError) as info:
+        trt_exec.find_tensorrt(spelling)
+    msg = info.value.message
+    assert (
+        f"did you mean {suggestion}?" in msg and "'sim:rtx-1.7.1'" in msg and repr(spelling) in msg
+    )
+
+
+def test_unknown_sim_release_lists_the_valid_spellings():
+    with pytest.raises(errors.ConfigurationError) as info:
+        trt_exec.find_tensorrt("sim:9.9.9")
+    assert "did you mean" not in info.value.message
+    for release in ("8.4.3", "8.6.1", "10.0.1", "10.16.1", "11.4.0", "rtx-1.7.1"):
+        assert f"'sim:{release}'" in info.value.message
