@@ -151,3 +151,20 @@ def test_each_tensorrt_line_is_printed_once(demo):
     assert r.rc == 2, r
     lines = [ln for ln in r.err.splitlines() if ln.startswith("trt-exec: tensorrt error:")]
     assert lines and len(lines) == len(set(lines)), r.err
+
+
+def test_doctor_reports_a_driver_older_than_the_cuda_bindings():
+    from trt_exec.cli.doctor import diagnose
+
+    from .test_bench_doctor import _facts
+
+    facts = _facts(devices=[("A100", "8.0")], driver="12.4")
+    facts["packages"] = {"cuda-bindings": "13.0.1", "cuda-python": "13.0.1"}
+    found = [f for f in diagnose(facts) if f["level"] == "problem"]
+    assert len(found) == 1, found
+    assert found[0]["what"] == (
+        "cuda-python 13.0.1 binds CUDA 13, but the NVIDIA driver only supports CUDA 12.4"
+    )
+    assert "pip install 'trt-exec[cu12]'" in found[0]["fix"]
+    facts["packages"] = {"cuda-bindings": "12.9.0", "cuda-python": "12.9.0"}
+    assert not [f for f in diagnose(facts) if f["level"] == "problem"]
