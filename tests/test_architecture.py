@@ -13,7 +13,7 @@ PKG = pathlib.Path(__file__).resolve().parents[1] / "trt_exec"
 # Lowest first. A module may import modules of its own layer or below, never above; within a
 # layer the import graph must still be acyclic. Prefixes match a module and its submodules.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("trt_exec.errors", "trt_exec._version"),
+    ("trt_exec.errors", "trt_exec._version", "trt_exec._callsite"),
     ("trt_exec._dtypes", "trt_exec._trtlog", "trt_exec.spec", "trt_exec.selection"),
     ("trt_exec.cuda.driver",),
     ("trt_exec.sim",),  # the simulated TensorRT: below everything that may load it

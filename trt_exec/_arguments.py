@@ -224,8 +224,8 @@ class Arguments:
         missing = [n for n in self._inputs if n not in shapes]
         if unknown or missing:
             raise BindingError(
-                f"shapes: unknown input(s) {unknown!r}, missing input(s) {missing!r}; the "
-                f"engine's inputs are {list(self._inputs)!r}"
+                f"shapes: {_name_problems(unknown, missing, 'input')}; the engine's inputs are "
+                f"{list(self._inputs)!r}"
             )
         return {
             name: shape_values(spec, shapes[name])
@@ -262,8 +262,8 @@ class Arguments:
         missing = [n for n in self._specs if n not in addresses]
         if unknown or missing:
             raise BindingError(
-                f"execute(): unknown tensor(s) {unknown!r}, missing tensor(s) {missing!r}; the "
-                f"engine's IO tensors are {list(self._specs)!r}"
+                f"execute(): {_name_problems(unknown, missing, 'tensor')}; the engine's IO "
+                f"tensors are {list(self._specs)!r}"
             )
         for name, ptr in addresses.items():
             # int() would accept a one-element host array or 1.5; a pointer must be an integer.
@@ -444,3 +444,9 @@ def no_aliasing(arrays: Mapping[str, Any], provided: Mapping[str, tuple[Any, Any
                     f"output {name!r} is written to {what} {role} {other!r} "
                     f"({kind} bytes [{lo:#x}, {hi:#x}) and [{olo:#x}, {ohi:#x})); {fix}"
                 )
+
+
+def _name_problems(unknown: list[str], missing: list[str], what: str) -> str:
+    """``unknown input(s) [...], missing input(s) [...]`` without the empty part."""
+    parts = [f"unknown {what}(s) {unknown!r}"] if unknown else []
+    return ", ".join(parts + ([f"missing {what}(s) {missing!r}"] if missing else []))

@@ -17,6 +17,11 @@ from types import ModuleType
 from typing import Any
 
 LOGGER = logging.getLogger("trt_exec.tensorrt")
+# A library's loggers get a NullHandler (logging HOWTO, "Configuring Logging for a Library"):
+# without one, a TensorRT ERROR line of a failing call whose exception the caller catches would
+# still reach stderr through logging.lastResort. The lines are on the exception
+# (TrtExecError.tensorrt_log), and in the application's log if it configures logging.
+logging.getLogger("trt_exec").addHandler(logging.NullHandler())
 
 # ILogger.Severity values are the same in every release: INTERNAL_ERROR=0 ERROR=1 WARNING=2
 # INFO=3 VERBOSE=4.

@@ -2,7 +2,9 @@
 
 Discovery order: ``tensorrt``, ``tensorrt_rtx``, ``tensorrt_lean``, ``tensorrt_dispatch``. The
 environment variable ``TRT_EXEC_TENSORRT`` (read when used, not at import) names one of them, or
-``sim:<version>`` for the simulated TensorRT of :mod:`trt_exec.sim`.
+``sim:<version>`` for the simulated TensorRT of :mod:`trt_exec.sim`: ``sim:8.4.3``,
+``sim:8.6.1``, ``sim:10.0.1``, ``sim:10.16.1``, ``sim:11.4.0`` or ``sim:rtx-1.7.1`` (also spelled
+``sim:1.7.1``; see :func:`simulated_release`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
@@ -24,6 +27,7 @@ __all__ = [
     "is_simulated",
     "engine_module",
     "module_for_engine",
+    "simulated_release",
 ]
 
 FLAVORS = ("tensorrt", "tensorrt_rtx", "tensorrt_lean", "tensorrt_dispatch")
@@ -51,18 +55,40 @@ def _import_flavor(name: str) -> ModuleType:
         ) from exc
 
 
+def simulated_release(value: str, known: Sequence[str]) -> str:
+    """The simulated release that ``sim:<version>`` names, accepting the obvious spellings.
+
+    ``known`` is :data:`trt_exec.sim.SIMULATED_VERSIONS`. Case and spaces do not matter, a
+    leading ``v`` is dropped, ``rtx1.7.1`` / ``rtx_1.7.1`` / ``tensorrt_rtx-1.7.1`` mean
+    ``rtx-1.7.1``, and a bare ``1.x`` version is TensorRT-RTX (TensorRT itself had no 1.x
+    release). Anything else raises :class:`ConfigurationError` listing the valid spellings, with
+    the closest one first when the value is a prefix of one (``sim:10.16`` -> ``sim:10.16.1``).
+    """
+    v = value.strip().lower().replace(" ", "")
+    for prefix in ("tensorrt_rtx", "tensorrt-rtx", "rtx"):
+        if v.startswith(prefix):
+            v = "rtx-" + v[len(prefix) :].lstrip("-_:")
+            break
+    if v.startswith("v") and v[1:2].isdigit():
+        v = v[1:]
+    if v.startswith("1.") and f"rtx-{v}" in known:
+        v = f"rtx-{v}"
+    if v in known:
+        return v
+    close = [k for k in known if v and k.startswith(v)]
+    hint = f"did you mean 'sim:{close[0]}'? " if len(close) == 1 else ""
+    raise ConfigurationError(
+        f"{ENV_TENSORRT}/tensorrt='sim:{value}': no simulated release {value!r}; {hint}valid are "
+        + ", ".join(f"'sim:{k}'" for k in known)
+    )
+
+
 def _resolve_name(value: str) -> ModuleType:
     v = value.strip()
-    if v.startswith("sim:"):
+    if v.lower().startswith("sim:"):
         from .sim import SIMULATED_VERSIONS, simulated_tensorrt
 
-        version = v[4:]
-        if version not in SIMULATED_VERSIONS:
-            raise ConfigurationError(
-                f"{ENV_TENSORRT}/tensorrt={value!r}: no simulated release {version!r}; valid are "
-                + ", ".join(f"'sim:{s}'" for s in SIMULATED_VERSIONS)
-            )
-        return simulated_tensorrt(version)
+        return simulated_tensorrt(simulated_release(v[4:], SIMULATED_VERSIONS))
     if v not in FLAVORS:
         raise ConfigurationError(
             f"{ENV_TENSORRT}/tensorrt={value!r} is not a TensorRT module; valid values are "

@@ -35,13 +35,17 @@ class TrtExecError(Exception):
     """Base class of every error trt_exec raises.
 
     ``tensorrt_log`` holds the lines TensorRT logged (ERROR and INTERNAL_ERROR) during the call
-    that failed, oldest first; it is empty when TensorRT said nothing.
+    that failed, oldest first, each once (TensorRT repeats a line when several getters hit the
+    same failure, e.g. ``get_tensor_shape`` per output after a failed shape inference); it is
+    empty when TensorRT said nothing.
     """
 
     def __init__(self, message: str, *, tensorrt_log: Iterable[str] = ()) -> None:
         super().__init__(message)
         self.message = message
-        self.tensorrt_log: tuple[str, ...] = tuple(tensorrt_log)
+        self.tensorrt_log: tuple[str, ...] = tuple(
+            dict.fromkeys(str(line) for line in tensorrt_log)
+        )
 
     def __str__(self) -> str:
         if not self.tensorrt_log:

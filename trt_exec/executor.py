@@ -24,16 +24,16 @@ throughput use :class:`trt_exec.Pool`, which gives each worker its own context.
 from __future__ import annotations
 
 import threading
-import warnings
 import weakref
 from collections.abc import Mapping, Sequence
 from types import ModuleType
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
 from . import _trtlog
 from ._arguments import Arguments, Array, ShapeValues, host_output
+from ._callsite import user_call_site, warn_at
 from ._context_state import ContextState
 from ._outputs import AsyncOutputs, Provided, SyncOutputs, refuse_data_dependent
 from .backends.base import EngineLayout, TensorRTApi
@@ -45,6 +45,8 @@ from .spec import Shape, TensorSpec, check_profile_index
 
 __all__ = ["BaseExecutor", "Executor"]
 
+_E = TypeVar("_E", bound="Executor")
+
 
 @runtime_checkable
 class Executor(Protocol):
@@ -53,8 +55,10 @@ class Executor(Protocol):
     Obtain one with :func:`trt_exec.load`; use it as a context manager or call :meth:`close`.
     """
 
-    #: "v2" (bindings API) or "v3" (named-tensor API).
-    backend: str
+    @property
+    def backend(self) -> str:
+        """ "v2" (bindings API) or "v3" (named-tensor API)."""
+        ...
 
     @property
     def inputs(self) -> Mapping[str, TensorSpec]:
@@ -137,7 +141,9 @@ class Executor(Protocol):
     def close(self) -> None:
         """Release the execution context, the engine and every owned buffer. Idempotent."""
 
-    def __enter__(self) -> Executor: ...
+    def __enter__(self: _E) -> _E:
+        """Open (idempotent) and return the executor itself; ``__exit__`` closes it."""
+        ...
 
     def __exit__(self, *exc: object) -> None: ...
 
@@ -146,9 +152,10 @@ class _Resources:
     """What an executor owns: the only strong references to them. Released exactly once, by a
     ``weakref.finalize`` (from :meth:`BaseExecutor.close`, or at garbage collection)."""
 
-    __slots__ = ("api", "engine", "runtime", "data_path", "explicit", "label")
+    __slots__ = ("api", "engine", "runtime", "data_path", "explicit", "label", "site")
 
     def __init__(self, label: str) -> None:
+        self.site = user_call_site()  # where the user opened it: the leak warning points there
         self.api: TensorRTApi | None = None
         self.engine: Any = None
         self.runtime: Any = None
@@ -159,11 +166,11 @@ class _Resources:
 
 def _release(res: _Resources) -> None:
     if not res.explicit:
-        warnings.warn(
-            f"{res.label} was garbage-collected without close(); call close() or use it as a "
-            "context manager",
+        warn_at(
+            f"{res.label} opened at {res.site} was garbage-collected without close(); call "
+            "close() or use it as a context manager",
             ResourceWarning,
-            stacklevel=2,
+            res.site,
         )
     # TensorRT requires a context to be destroyed before its engine, and the engine before the
     # runtime that deserialized it (NvInferRuntime.h, "destroy ... before").
@@ -334,19 +341,29 @@ class BaseExecutor:
             self._activate(api, k, dp.stream)
             self._fixed_profile = k
 
-    def check_io(self, inputs: Sequence[str], outputs: Sequence[str]) -> None:
-        """Check declared IO names against the engine; the count rule is the API's own."""
-        declared = len(inputs) + len(outputs)
-        if (
-            declared != self.io_count
-            or set(inputs) != set(self._inputs)
-            or set(outputs) != set(self._outputs)
+    def check_io(
+        self, inputs: Sequence[str] | None = None, outputs: Sequence[str] | None = None
+    ) -> None:
+        """Check declared IO names against the engine: ``inputs`` and ``outputs`` each on its own
+        (None: not checked); with both, the API's own count rule (inputs + outputs == IO)."""
+        both = inputs is not None and outputs is not None
+        for kind, want, have in (
+            ("inputs", inputs, self._inputs),
+            ("outputs", outputs, self._outputs),
         ):
-            raise BindingError(
-                f"declared IO (inputs={list(inputs)!r}, outputs={list(outputs)!r}; {declared} "
-                f"tensors) does not match the engine's {self.io_count} IO tensors "
-                f"(inputs={list(self._inputs)!r}, outputs={list(self._outputs)!r})"
-            )
+            if want is not None and (len(want) != len(have) or set(want) != set(have)):
+                if both:
+                    assert inputs is not None and outputs is not None
+                    raise BindingError(
+                        f"declared IO (inputs={list(inputs)!r}, outputs={list(outputs)!r}; "
+                        f"{len(inputs) + len(outputs)} tensors) does not match the engine's "
+                        f"{self.io_count} IO tensors (inputs={list(self._inputs)!r}, "
+                        f"outputs={list(self._outputs)!r})"
+                    )
+                raise BindingError(
+                    f"expected_{kind}={list(want)!r} does not match the engine's {kind} "
+                    f"{list(have)!r} (order does not matter; each name once)"
+                )
 
     def prepare(
         self, shapes: Mapping[str, Sequence[int]], *, profile: int | None = None

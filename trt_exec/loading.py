@@ -67,10 +67,16 @@ def load(
 ) -> BaseExecutor:
     """Open an executor for ``engine`` (bytes, a path, or an ``ICudaEngine``).
 
+    The result is an :class:`~trt_exec.Executor` (use that type in your annotations). It is
+    annotated with its concrete base class, ``BaseExecutor`` (of ``V2Executor`` and
+    ``V3Executor``), which satisfies the protocol under ``mypy --strict`` and also gives typed
+    access to what the protocol leaves out (``choice``, ``device``, ``enable_cuda_graphs``...).
+
     ``tensorrt`` is the module to use (default: discovered, see :func:`trt_exec.find_tensorrt`);
     ``backend`` is "v2", "v3" or None (see :func:`trt_exec.select_backend`); ``profile`` fixes an
     optimization profile (default: chosen per call from the input shapes); ``device`` is the CUDA
-    ordinal. ``expected_inputs``/``expected_outputs`` are checked against the engine's IO.
+    ordinal. ``expected_inputs`` / ``expected_outputs``, each on its own, are checked against the
+    engine's input / output names (order does not matter); leave one out to not check it.
     ``stream`` is the CUDA stream the executor uses by default (borrowed; default: one it owns).
     ``cuda_graphs`` turns on CUDA-graph replay (True for 8 cached graphs, or the cache size);
     see :meth:`~trt_exec.executor.BaseExecutor.enable_cuda_graphs`.
@@ -118,7 +124,7 @@ def load(
     ex.choice = choice
     try:
         if expected_inputs is not None or expected_outputs is not None:
-            ex.check_io(expected_inputs or (), expected_outputs or ())
+            ex.check_io(expected_inputs, expected_outputs)
         if profile is not None:
             ex.set_profile(profile)
         if cuda_graphs:

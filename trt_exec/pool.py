@@ -14,11 +14,11 @@ by the workers on that device. A call goes to the least busy device.
 from __future__ import annotations
 
 import threading
-import warnings
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ._callsite import CallSite, user_call_site, warn_at
 from .aio import Dispatcher
 from .discovery import find_tensorrt, is_simulated
 from .errors import ClosedError, ConfigurationError, CudaUnavailableError, TrtExecError
@@ -37,12 +37,12 @@ def visible_device_count() -> int:
     return int(check("cuDeviceGetCount", driver().cuDeviceGetCount()))
 
 
-def _release_pool(executors: list[BaseExecutor]) -> None:
-    warnings.warn(
-        f"Pool of {len(executors)} contexts was garbage-collected without close(); call close() "
-        "or use it as a context manager",
+def _release_pool(executors: list[BaseExecutor], site: CallSite | None) -> None:
+    warn_at(
+        f"Pool of {len(executors)} contexts opened at {site} was garbage-collected without "
+        "close(); call close() or use it as a context manager",
         ResourceWarning,
-        stacklevel=2,
+        site,
     )
     for ex in reversed(executors):
         ex.close()
@@ -173,7 +173,7 @@ class Pool:
         self._dispatch: Dispatcher[BaseExecutor] = Dispatcher(self._executors, placed)
         self._closed = False
         self._lock = threading.Lock()
-        self._finalizer = weakref.finalize(self, _release_pool, self._executors)
+        self._finalizer = weakref.finalize(self, _release_pool, self._executors, user_call_site())
 
     # --- metadata ----------------------------------------------------------------------------
     @property

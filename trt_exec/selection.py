@@ -31,7 +31,8 @@ _RTX = "tensorrt_rtx"
 
 @dataclass(frozen=True, slots=True)
 class BackendChoice:
-    """The backend chosen and why: ``source`` is "argument", "environment" or "version"."""
+    """The backend chosen and why: ``source`` is "argument" (``backend=``, including an explicit
+    "auto"), "environment" (``TRT_EXEC_BACKEND``) or "version" (neither was given)."""
 
     backend: str
     source: str
@@ -76,11 +77,12 @@ def explain_backend(
             + ", ".join(repr(r) for r in _REQUESTS)
         )
     env = os.environ if environ is None else environ
-    if requested is not None and _normalize(requested, "backend") != "auto":
+    if requested is not None:
+        # An explicit "auto" is a request for the version rule: it overrides the environment.
         want, source = _normalize(requested, "backend"), "argument"
     else:
         want = _normalize(env.get(ENV_BACKEND, ""), ENV_BACKEND)
-        source = "environment" if want != "auto" else "version"
+        source = "environment"
     v = _parse_version(version)
     rtx = flavor == _RTX
     label = f"TensorRT-RTX {v}" if rtx else f"TensorRT {v}"
@@ -100,9 +102,12 @@ def explain_backend(
     if want != "auto":
         via = "backend argument" if source == "argument" else f"{ENV_BACKEND}={env[ENV_BACKEND]!r}"
         return BackendChoice(want, source, f"{via} on {label}")
+    # The version rule; source "version", or "argument" for an explicit backend="auto".
+    source = "argument" if source == "argument" else "version"
+    why = "backend='auto': " if source == "argument" else ""
     if has_named:
-        return BackendChoice("v3", "version", f"{label} has the named-tensor API (>= 8.5)")
-    return BackendChoice("v2", "version", f"{label} predates the named-tensor API (< 8.5)")
+        return BackendChoice("v3", source, f"{why}{label} has the named-tensor API (>= 8.5)")
+    return BackendChoice("v2", source, f"{why}{label} predates the named-tensor API (< 8.5)")
 
 
 def select_backend(
@@ -110,10 +115,17 @@ def select_backend(
 ) -> str:
     """Return ``"v2"`` or ``"v3"`` for a TensorRT ``version``.
 
-    The rule: ``requested`` ("auto", "v2", "v3") if given and not "auto"; else the environment
-    variable ``TRT_EXEC_BACKEND`` (read now, at call time); else "v3" when the version has the
-    named-tensor API (>= 8.5, or any TensorRT-RTX), else "v2". ``flavor`` is the module name
-    (``tensorrt``, ``tensorrt_rtx``, ``tensorrt_lean``, ``tensorrt_dispatch``).
+    The rule, first match wins:
+
+    1. ``requested`` when given: "v2" or "v3" is used as is, and "auto" means the version rule
+       (3.), whatever ``TRT_EXEC_BACKEND`` says;
+    2. else the environment variable ``TRT_EXEC_BACKEND`` (read now, at call time): "v2", "v3",
+       or "auto"/unset for the version rule;
+    3. the version rule: "v3" when the release has the named-tensor API (>= 8.5, or any
+       TensorRT-RTX), else "v2".
+
+    ``flavor`` is the module name (``tensorrt``, ``tensorrt_rtx``, ``tensorrt_lean``,
+    ``tensorrt_dispatch``).
 
     Raises :class:`BackendUnavailableError` when the backend cannot run on that version, and its
     subclass :class:`InvalidBackendError` for a value outside "auto"/"v2"/"v3". Nothing else.

@@ -211,7 +211,8 @@ def choose_profile(
                 raise ShapeError(
                     f"input {name!r}: {_what(spec)} {shapes[name]!r} is outside optimization "
                     f"profile {k} ({_bounds(spec)[k]}); all bounds: {_bounds_text(spec)}. Pass a "
-                    "profile that admits it, or profile=None to choose automatically"
+                    "profile that admits it, or let the profile be chosen from the shapes: "
+                    "profile=None, and set_profile(None) if it was fixed with set_profile()"
                 )
         return k
     candidates = admissible_profiles(inputs, shapes, num_profiles)

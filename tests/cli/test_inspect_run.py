@@ -81,7 +81,7 @@ def test_inspect_text_shows_simulator_backend_reason_and_v2_layout(engines):
     r = run_cli("inspect", str(engines["8.6.1"]), "--tensorrt", "sim:8.6.1", "--backend", "v2")
     assert r.rc == 0, r
     assert "tensorrt 8.6.1  SIMULATED" in r.out
-    assert "backend       v2  [argument: backend argument on TensorRT 8.6.1]" in r.out
+    assert "backend       v2  [argument: --backend on TensorRT 8.6.1]" in r.out
     assert "profile 1 min / opt / max" in r.out
     assert "[4, 4] / [8, 4] / [16, 4]" in r.out
     assert "5      y [profile 1]    1        in" in r.out
@@ -123,9 +123,9 @@ def test_run_saves_outputs_that_match_numpy(engines, tmp_path, release):
         "--save", str(tmp_path / "out.npz"), "--save-inputs", str(tmp_path / "in.npz"),
     )  # fmt: skip
     assert r.rc == 0, r
-    # y had no shape: it takes the opt shape of the profile x's shape selects (profile 1).
+    # y had no shape: it takes profile 1 (the one x selects), its batch following x.
     assert "profile    1 (chosen from the input shapes)" in r.out
-    assert "y  float32  [8, 4]  ones (opt of profile 1)" in r.out
+    assert "y  float32  [8, 4]  ones (profile 1, dynamic dims as x)" in r.out
     with np.load(tmp_path / "out.npz") as out, np.load(tmp_path / "in.npz") as used:
         np.testing.assert_array_equal(used["x"], x)
         np.testing.assert_array_equal(used["y"], np.ones((8, 4), np.float32))
@@ -201,7 +201,10 @@ ERROR_CASES = {
         "file '{tmp}/x.npy' does not exist",
     ),
     "wrong dtype": (["run", "{e}", "-i", "x={f64}"], "the array is float64 but the engine's input"),
-    "profile out of range": (["run", "{e}", "--profile", "5"], "profile=5 is out of range [0, 1]"),
+    "profile out of range": (
+        ["run", "{e}", "--profile", "5"],
+        "--profile 5 is out of range [0, 1]",
+    ),
     "v2 on 10.x": (
         ["inspect", "{e}", "--backend", "v2"],
         "backend 'v2' (the bindings API) is unavailable on TensorRT 10.16.1",

@@ -103,6 +103,9 @@ def command(args: argparse.Namespace, out: TextIO) -> int:
             return ex.infer(arrays, profile=pinned)
 
         progress = Progress(sys.stderr, "bench") if _want_progress(args) else None
+        if not args.json:
+            # What is measured, before the measuring: the header first, then the progress bar.
+            print("\n".join(_header(opened, profile, arrays, sources)), file=out, flush=True)
         samples, wall = measure(
             call,
             warmup=args.warmup,
@@ -148,15 +151,7 @@ def command(args: argparse.Namespace, out: TextIO) -> int:
         )
         return EXIT_OK
     f = format_duration
-    lines = opened.header()
-    where = {
-        "host": "host memory (simulated TensorRT on the CPU: these are not GPU latencies)",
-        "cuda": "CUDA device memory",
-    }[data_path]
-    lines.append(f"data path  {where}")
-    lines.append(f"profile    {profile}")
-    lines.append("inputs")
-    lines += inputs_lines(inputs)
+    lines: list[str] = []
     if args.cuda_graph:
         lines.append(f"CUDA graphs {graphs}")
     lines.append("")
@@ -176,6 +171,18 @@ def command(args: argparse.Namespace, out: TextIO) -> int:
         lines.append(f"plot       {args.plot}")
     print("\n".join(lines), file=out)
     return EXIT_OK
+
+
+def _header(
+    opened: OpenedEngine, profile: int, arrays: dict[str, Any], sources: dict[str, str]
+) -> list[str]:
+    """Engine, TensorRT, backend, data path, profile and inputs: printed before the timing."""
+    where = {
+        "host": "host memory (simulated TensorRT on the CPU: these are not GPU latencies)",
+        "cuda": "CUDA device memory",
+    }[opened.data_path]
+    lines = [*opened.header(), f"data path  {where}", f"profile    {profile}", "inputs"]
+    return lines + inputs_lines(inputs_info(arrays, sources))
 
 
 def _want_progress(args: argparse.Namespace) -> bool:

@@ -319,6 +319,25 @@ def diagnose(facts: dict[str, Any]) -> list[dict[str, Any]]:
     driver = cuda["driver_version"]
     if driver is not None:
         major = int(driver.split(".")[0])
+        # cuda-python's major is the CUDA major it binds; its runtime needs a driver of at least
+        # that major (CUDA minor version compatibility holds within a major only: CUDA
+        # Compatibility guide, "Minor Version Compatibility"). `pip install cuda-python` picks
+        # the newest major whatever the driver, hence the cu12 / cu13 extras.
+        packages = facts["packages"]
+        bindings = packages.get("cuda-bindings") or packages.get("cuda-python")
+        if bindings:
+            need = int(str(bindings).split(".")[0])
+            if major < need:
+                found.append(
+                    _finding(
+                        "problem",
+                        f"cuda-python {bindings} binds CUDA {need}, but the NVIDIA driver only "
+                        f"supports CUDA {driver}",
+                        f"install the matching bindings: pip install 'trt-exec[cu{major}]' "
+                        f"(cuda-python {major}.x), or upgrade the NVIDIA driver to one for "
+                        f"CUDA {need}",
+                    )
+                )
         for row in flavors:
             for dist in row["distributions"]:
                 for cu in ("cu12", "cu13"):

@@ -10,8 +10,11 @@ Forms (one per ``--input``, repeatable)::
     name=zeros[:4x16]
     name=ones[:4x16]
 
-A generator without a shape uses the input's ``opt`` shape in the chosen profile (or its static
-shape). Inputs not named by any ``--input`` are generated as ``random``. Errors are
+A generator without a shape, and an input not named by any ``--input`` (generated as
+``random``), takes the input's ``opt`` shape in the chosen profile, except that its dynamic
+dimensions follow the inputs given (same position, inside its bounds): ``--input x=random:12x4``
+generates ``y`` at 12x4 too. If the shapes still do not fit, the error says which inputs were
+generated, at what shape, and the ``--input`` to pass. Errors are
 :class:`~trt_exec.errors.ConfigurationError` (bad syntax, unreadable file, wrong dtype) or
 :class:`~trt_exec.errors.BindingError` (a name the engine does not have).
 """
@@ -21,13 +24,14 @@ from __future__ import annotations
 import os
 import re
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import BindingError, ConfigurationError
+from ..errors import BindingError, ConfigurationError, ShapeError
 from ..spec import Shape, TensorSpec, check_shape, choose_profile
 from .render import table
 
@@ -44,6 +48,8 @@ __all__ = [
     "inputs_lines",
     "load_array_file",
     "GENERATORS",
+    "explain_generated",
+    "generated_inputs_hint",
 ]
 
 GENERATORS = ("random", "zeros", "ones")
@@ -121,12 +127,32 @@ def load_array_file(path: str, option: str) -> np.ndarray | dict[str, np.ndarray
         ) from None
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise ConfigurationError(
-            f"{option}: {path!r} is not a readable .npy/.npz file ({exc})"
+            f"{option}: {path!r} {_not_numpy(path) or f'is not a readable .npy/.npz file ({exc})'}"
         ) from None
     if isinstance(loaded, np.lib.npyio.NpzFile):
         with loaded:
             return {k: loaded[k] for k in loaded.files}
     return np.asarray(loaded)
+
+
+def _not_numpy(path: str) -> str:
+    """Why ``path`` is not a numpy file, judged by its first bytes ("" when it looks like one).
+
+    np.load takes any file that is neither a .npy (magic ``\\x93NUMPY``) nor a zip (``PK``)
+    for a pickle, so without this a text file gets numpy's advice about ``allow_pickle``.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        return ""
+    if head.startswith((b"\x93NUMPY", b"PK")):
+        return ""
+    what = "is empty" if not head else f"starts with {head!r}"
+    return (
+        f"is not a .npy or .npz file (it {what}; a .npy file starts with b'\\x93NUMPY', a .npz "
+        "file is a zip archive); write arrays with numpy.save / numpy.savez"
+    )
 
 
 def _default_shape(spec: TensorSpec, profile: int) -> Shape:
@@ -148,6 +174,61 @@ def _key(spec: TensorSpec, arr: np.ndarray) -> tuple[int, ...]:
     if spec.profile_values is not None:
         return tuple(int(v) for v in arr.reshape(-1).tolist())
     return tuple(arr.shape)
+
+
+def _fitted_shape(
+    spec: TensorSpec, k: int, given: Mapping[str, np.ndarray], inputs: Mapping[str, TensorSpec]
+) -> tuple[Shape, list[str]]:
+    """The shape to generate ``spec`` at in profile ``k``: its opt shape, except that each
+    dynamic dimension takes the value the given inputs have at the same position (where that
+    input's dimension is dynamic too and the value is inside this input's bounds). Dimensions
+    that must agree (a batch, a sequence length) then agree; the names followed come second."""
+    shape = list(_default_shape(spec, k))
+    bounds = (
+        spec.profile_shapes[min(k, len(spec.profile_shapes) - 1)] if spec.profile_shapes else None
+    )
+    followed: list[str] = []
+    for i, d in enumerate(spec.shape):
+        if d != -1:
+            continue
+        for name, arr in given.items():
+            other = inputs[name].shape
+            if len(other) != len(spec.shape) or other[i] != -1 or arr.ndim != len(spec.shape):
+                continue
+            v = int(arr.shape[i])
+            if bounds is None or bounds.min[i] <= v <= bounds.max[i]:
+                shape[i] = v
+                if name not in followed:
+                    followed.append(name)
+            break
+    return tuple(shape), followed
+
+
+def _shape_origin(k: int, followed: Sequence[str]) -> str:
+    if not followed:
+        return f"opt of profile {k}"
+    return f"profile {k}, dynamic dims as {', '.join(followed)}"
+
+
+def _generated(arrays: Mapping[str, np.ndarray], sources: Mapping[str, str]) -> list[str]:
+    """The inputs trt-exec sized itself (not given, or a generator without a shape)."""
+    return [n for n in arrays if "not given" in sources[n] or "profile" in sources[n]]
+
+
+def generated_inputs_hint(arrays: Mapping[str, np.ndarray], sources: Mapping[str, str]) -> str:
+    """For an error with generated inputs: which were generated at what shape, and the
+    ``--input`` to pass to choose their shape instead ("" when none was generated unsized)."""
+    generated = _generated(arrays, sources)
+    if not generated:
+        return ""
+    listed = "; ".join(f"{n} at {list(arrays[n].shape)}, {sources[n]}" for n in generated)
+    example = " ".join(
+        f"--input {n}=random:{'x'.join(str(d) for d in arrays[n].shape) or '1'}" for n in generated
+    )
+    return (
+        f"Inputs trt-exec generated: {listed}. Give their shapes so that all inputs fit one "
+        f"profile together: {example}, with the dimensions changed to those you need"
+    )
 
 
 def _profile_for(inputs: Mapping[str, TensorSpec], given: Mapping[str, np.ndarray]) -> int:
@@ -247,24 +328,26 @@ def resolve_inputs(
         else:
             pending.append(s)
     k = profile if profile is not None else _profile_for(inputs, arrays)
+    given = dict(arrays)  # the shapes that generated inputs follow
     for s in pending:
         assert s.name is not None
         spec = inputs[s.name]
-        shape = _default_shape(spec, k)
+        shape, followed = _fitted_shape(spec, k, given, inputs)
         put(
             s.name,
             generate(s.kind, shape, spec.dtype, rng),
-            f"{s.kind} (opt of profile {k})",
+            f"{s.kind} ({_shape_origin(k, followed)})",
             s.text,
         )
     for name, spec in inputs.items():
         if name not in arrays:
-            arrays[name] = _default_array(spec, k, rng)
-            sources[name] = (
-                f"opt values of profile {k} (not given; a shape tensor)"
-                if spec.profile_values
-                else f"random (not given; opt of profile {k})"
-            )
+            if spec.profile_values:
+                arrays[name] = _default_array(spec, k, rng)
+                sources[name] = f"opt values of profile {k} (not given; a shape tensor)"
+            else:
+                shape, followed = _fitted_shape(spec, k, given, inputs)
+                arrays[name] = generate("random", shape, spec.dtype, rng)
+                sources[name] = f"random (not given; {_shape_origin(k, followed)})"
     return {name: arrays[name] for name in inputs}, {name: sources[name] for name in inputs}
 
 
@@ -275,15 +358,31 @@ def prepare_inputs(
     executor will run them in."""
     specs = [parse_input(text) for text in texts]
     arrays, sources = resolve_inputs(specs, ex.inputs, profile=profile, seed=seed)
-    shapes = {
-        name: _key(spec, arrays[name])
-        if spec.profile_values is not None
-        else check_shape(spec, arrays[name].shape)
-        for name, spec in ex.inputs.items()
-    }
-    # The executor makes the same choice per call; done here first so it can be reported.
-    chosen = choose_profile(ex.inputs, shapes, ex.num_profiles, profile)
+    with explain_generated(arrays, sources):
+        shapes = {
+            name: _key(spec, arrays[name])
+            if spec.profile_values is not None
+            else check_shape(spec, arrays[name].shape)
+            for name, spec in ex.inputs.items()
+        }
+        # The executor makes the same choice per call; done here first so it can be reported.
+        chosen = choose_profile(ex.inputs, shapes, ex.num_profiles, profile)
     return arrays, sources, chosen
+
+
+@contextmanager
+def explain_generated(
+    arrays: Mapping[str, np.ndarray], sources: Mapping[str, str]
+) -> Iterator[None]:
+    """A ShapeError raised in the block gets :func:`generated_inputs_hint` appended."""
+    try:
+        yield
+    except ShapeError as exc:
+        hint = generated_inputs_hint(arrays, sources)
+        blamed = re.match(r"input '([^']*)'", exc.message)
+        if not hint or (blamed and blamed.group(1) not in _generated(arrays, sources)):
+            raise  # no generated input, or a given input alone does not fit
+        raise ShapeError(f"{exc.message}. {hint}", tensorrt_log=exc.tensorrt_log) from exc
 
 
 def inputs_info(arrays: Mapping[str, np.ndarray], sources: Mapping[str, str]) -> dict[str, Any]:

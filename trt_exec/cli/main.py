@@ -12,7 +12,9 @@ Commands: ``inspect``, ``run``, ``bench``, ``doctor``, ``demo``, one module each
 * 3 - an internal error (a bug in trt_exec: please report it with the ``--debug`` output);
 * 130 - interrupted (Ctrl-C).
 
-Errors are one line on stderr, ``trt-exec: error: ...``, followed by the lines TensorRT logged
+``--debug``, ``-v`` and ``--json`` work before or after COMMAND. Errors are one line on stderr,
+``trt-exec: error: ...`` (the library's Python arguments spelled as flags: ``--profile``,
+``--backend``), followed by the lines TensorRT logged
 for the failing call; ``--debug`` adds the traceback. TensorRT's ILogger goes to the
 ``trt_exec.tensorrt`` logger: warnings are shown, ``-v`` adds INFO and ``-vv`` VERBOSE.
 """
@@ -32,10 +34,14 @@ from ..errors import TrtExecError
 from . import bench, demo, doctor, inspect, run
 from .exitcodes import EXIT_CODES, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from .options import Handler, Subcommands, simulator_note
+from .render import in_flags
 
 __all__ = ["main", "build_parser", "EXIT_CODES"]
 
-_EXIT_EPILOG = "exit status: 0 ok, 1 failed check (mismatch / problem found), 2 bad usage or input"
+_EXIT_EPILOG = (
+    "exit status: 0 ok, 1 failed check (mismatch / problem found), 2 bad usage or input, "
+    "3 internal error (a bug: rerun with --debug and report it), 130 interrupted"
+)
 
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
@@ -50,6 +56,17 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"trt-exec {__version__}")
+    g = parser.add_argument_group("options also accepted after COMMAND")
+    g.add_argument("--debug", dest="top_debug", action="store_true", help="show tracebacks")
+    g.add_argument(
+        "-v", "--verbose", dest="top_verbose", action="count", default=0, help="TensorRT's log"
+    )
+    g.add_argument(
+        "--json",
+        dest="top_json",
+        action="store_true",
+        help="JSON output (inspect, run, bench, doctor)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands = Subcommands(sub, epilog)
     for module in (inspect, run, bench, doctor, demo):  # the order of the help
@@ -103,7 +120,14 @@ def _error(message: str, err: TextIO) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (see :data:`EXIT_CODES`)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser(argv).parse_args(argv)  # exits 2 on a usage error
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)  # exits 2 on a usage error
+    args.debug = args.debug or args.top_debug
+    args.verbose += args.top_verbose
+    if args.top_json:
+        if not hasattr(args, "json"):
+            parser.error(f"--json: the {args.command} command has no JSON output")
+        args.json = True
     err = sys.stderr
     log = _setup_logging(args.verbose, err)
     shown: Sequence[str] = ()
@@ -112,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command(args, sys.stdout)
     except TrtExecError as exc:
         shown = exc.tensorrt_log
-        _error(exc.message, err)
+        _error(in_flags(exc.message), err)
         for line in exc.tensorrt_log:
             err.write(f"trt-exec: tensorrt error: {line}\n")
         if args.debug:

@@ -8,10 +8,11 @@ from types import ModuleType
 from typing import Any
 
 from ..discovery import ENV_TENSORRT, find_tensorrt, is_simulated, module_flavor, module_version
+from ..errors import EngineLoadError
 from ..loading import load, read_engine_bytes
 from .render import describe_backend, describe_tensorrt
 
-__all__ = ["OpenedEngine", "tensorrt_info"]
+__all__ = ["OpenedEngine", "not_an_engine", "tensorrt_info"]
 
 
 def tensorrt_info(trt: ModuleType, selected_by: str) -> dict[str, Any]:
@@ -22,6 +23,28 @@ def tensorrt_info(trt: ModuleType, selected_by: str) -> dict[str, Any]:
         "simulated": is_simulated(trt),
         "selected_by": selected_by,
     }
+
+
+_BUILD_HINT = (
+    "build an engine from an ONNX model with `trtexec --onnx=model.onnx "
+    "--saveEngine=model.engine` or with TensorRT's builder and OnnxParser (Python: "
+    "trt.Builder, trt.OnnxParser, builder.build_serialized_network), then pass the .engine file"
+)
+
+
+def not_an_engine(data: bytes) -> tuple[str, str] | None:
+    """``(what it is, what to do)`` when ``data`` is a known kind of file other than an engine,
+    judged by its first bytes and, for ONNX, the model's protobuf fields; None otherwise."""
+    data_fix = "pass it with --input or --compare; ENGINE is a serialized engine (.engine, .plan)"
+    if data.startswith(b"\x93NUMPY"):
+        return "a numpy .npy array file", data_fix
+    if data.startswith(b"PK"):
+        return "a zip archive, such as a numpy .npz file", data_fix
+    # An ONNX ModelProto starts with field 1 (ir_version, a varint: tag 0x08) and names its
+    # producer and opset domain ("onnx" / "ai.onnx") in the first few hundred bytes.
+    if data[:1] == b"\x08" and (b"onnx" in data[:4096].lower() or b"pytorch" in data[:4096]):
+        return "an ONNX model", _BUILD_HINT
+    return None
 
 
 class OpenedEngine:
@@ -38,7 +61,16 @@ class OpenedEngine:
         data = read_engine_bytes(path)  # a missing file is reported before anything else
         trt = find_tensorrt(tensorrt)
         self.size = len(data)
-        self.ex = load(data, tensorrt=trt, backend=backend)
+        try:
+            self.ex = load(data, tensorrt=trt, backend=backend)
+        except EngineLoadError as exc:
+            known = not_an_engine(data)
+            if known is None:
+                raise
+            raise EngineLoadError(
+                f"ENGINE {path!r} is {known[0]}, not a serialized TensorRT engine; {known[1]}",
+                tensorrt_log=exc.tensorrt_log,
+            ) from exc
         #: The ``tensorrt`` and ``backend`` objects of the JSON schemas.
         self.tensorrt = tensorrt_info(trt, selected_by)
         choice = self.ex.choice

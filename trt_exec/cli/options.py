@@ -127,8 +127,9 @@ def _engine_options() -> argparse.ArgumentParser:
     e.add_argument(
         "--backend",
         choices=("auto", "v2", "v3"),
-        help="execution API: v2 (bindings, TensorRT <= 8.6), v3 (named tensors, >= 8.5). "
-        "Default: $TRT_EXEC_BACKEND, else from the TensorRT version",
+        help="execution API: v2 (bindings, TensorRT <= 8.6), v3 (named tensors, >= 8.5), or "
+        "auto (from the TensorRT version, whatever $TRT_EXEC_BACKEND says). Default: "
+        "$TRT_EXEC_BACKEND, else from the TensorRT version",
     )
     return engine
 
@@ -144,7 +145,8 @@ def _input_options() -> argparse.ArgumentParser:
         metavar="SPEC",
         help="NAME=FILE.npy, NAME=FILE.npz (its array NAME), FILE.npz (all its arrays), or "
         "generated data NAME=random|zeros|ones[:4x16] (shape default: the profile's opt shape). "
-        "Repeatable; inputs not given are random at the opt shape",
+        "Repeatable; inputs not given are random at the opt shape, their dynamic dimensions "
+        "following the inputs given",
     )
     d.add_argument(
         "--profile",

@@ -4,9 +4,38 @@ descriptions, and JSON printing."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TextIO
 
-__all__ = ["table", "format_bytes", "describe_tensorrt", "describe_backend", "print_json"]
+__all__ = [
+    "table",
+    "format_bytes",
+    "describe_tensorrt",
+    "describe_backend",
+    "print_json",
+    "in_flags",
+]
+
+# The library's messages name Python arguments; on the command line they are flags.
+_FLAG_WORDING = (
+    (re.compile(r"\bbackend='(\w+)'"), r"--backend \1"),
+    (re.compile(r"\bbackend argument\b"), "--backend"),
+    (
+        re.compile(r"profile=None, and set_profile\(None\) if it was fixed with set_profile\(\)"),
+        "leave out --profile",
+    ),
+    (re.compile(r"\bPass a profile that admits it"), "Pass a --profile that admits it"),
+    (re.compile(r"\bprofile=(-?[\w.']+) is\b"), r"--profile \1 is"),
+    (re.compile(r"\bTRT_EXEC_TENSORRT/tensorrt="), "--tensorrt/TRT_EXEC_TENSORRT="),
+)
+
+
+def in_flags(message: str) -> str:
+    """A library message with its Python arguments spelled as this command line's flags
+    (``backend='v3'`` -> ``--backend v3``, ``profile=None`` -> ``leave out --profile``)."""
+    for pattern, replacement in _FLAG_WORDING:
+        message = pattern.sub(replacement, message)
+    return message
 
 
 def table(rows: list[list[str]], indent: str = "  ") -> list[str]:
@@ -42,7 +71,7 @@ def describe_tensorrt(info: dict[str, Any]) -> str:
 
 def describe_backend(info: dict[str, Any]) -> str:
     """One line from a ``backend`` object of the JSON schemas: name, source and reason."""
-    return f"{info['name']}  [{info['source']}: {info['reason']}]"
+    return f"{info['name']}  [{info['source']}: {in_flags(info['reason'])}]"
 
 
 def print_json(obj: Any, out: TextIO) -> None:

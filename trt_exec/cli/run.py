@@ -7,6 +7,7 @@ The ``--json`` output is :data:`~.schemas.RUN_SCHEMA`.
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Mapping
 from typing import Any, TextIO
 
@@ -14,7 +15,13 @@ import numpy as np
 
 from ..errors import BindingError, ConfigurationError
 from .exitcodes import EXIT_FAILED, EXIT_OK
-from .inputs import inputs_info, inputs_lines, load_array_file, prepare_inputs
+from .inputs import (
+    explain_generated,
+    inputs_info,
+    inputs_lines,
+    load_array_file,
+    prepare_inputs,
+)
 from .opened import OpenedEngine
 from .options import Subcommands, non_negative_float
 from .render import print_json, table
@@ -69,7 +76,8 @@ def command(args: argparse.Namespace, out: TextIO) -> int:
                 )
         if args.save_inputs:
             _write_npz(args.save_inputs, arrays, "--save-inputs")
-        outputs = ex.infer(arrays, profile=args.profile)
+        with explain_generated(arrays, sources):
+            outputs = ex.infer(arrays, profile=args.profile)
     saved = _write_npz(args.save, outputs, "--save") if args.save else None
     result: dict[str, Any] = {
         "schema": RUN_SCHEMA_ID,
@@ -169,12 +177,15 @@ def _compare_one(got: np.ndarray, ref: np.ndarray, rtol: float, atol: float) -> 
         diff = np.abs(g - r)
         both_nan = np.isnan(g) & np.isnan(r)
         diff = np.where(both_nan, 0.0, diff)
-        rel = diff / np.maximum(np.abs(r), np.finfo(np.float64).tiny)
+        # Relative to a zero reference, an error is infinite (or 0 where they agree), not
+        # diff / tiny: the JSON then says null ("no finite relative error") and the text "inf".
+        rel = np.where(r == 0, np.where(diff == 0, 0.0, np.inf), diff / np.abs(r))
     bad = int(np.count_nonzero(~close))
+    max_rel = float(np.nanmax(rel)) if rel.size and not np.isnan(rel).all() else 0.0
     return {
         "status": "ok" if bad == 0 else "mismatch",
-        "max_abs_err": float(np.nanmax(diff)) if diff.size else 0.0,
-        "max_rel_err": float(np.nanmax(rel)) if rel.size else 0.0,
+        "max_abs_err": float(np.nanmax(diff)) if diff.size and not np.isnan(diff).all() else 0.0,
+        "max_rel_err": max_rel if math.isfinite(max_rel) else None,
         "mismatched": bad,
         "size": int(got.size),
     }
@@ -212,7 +223,12 @@ def _render(result: dict[str, Any], *, pinned: bool) -> list[str]:
                 rows.append(
                     [
                         name,
-                        f"max abs err {r['max_abs_err']:.3g}  max rel err {r['max_rel_err']:.3g}",
+                        f"max abs err {r['max_abs_err']:.3g}  max rel err "
+                        + (
+                            f"{r['max_rel_err']:.3g}"
+                            if r["max_rel_err"] is not None
+                            else "inf (the reference is 0 where they differ)"
+                        ),
                         "ok"
                         if r["status"] == "ok"
                         else f"MISMATCH ({r['mismatched']} of {r['size']} outside tolerance)",

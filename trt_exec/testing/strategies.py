@@ -10,7 +10,17 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
+
+try:
+    from hypothesis import strategies as st
+except ModuleNotFoundError as exc:
+    if exc.name != "hypothesis":
+        raise
+    raise ModuleNotFoundError(
+        "trt_exec.testing.strategies needs Hypothesis, which is not installed; install it with "
+        "`pip install 'trt-exec[test]'` (or `pip install hypothesis`)",
+        name="hypothesis",
+    ) from None
 
 from .network import InputSpec, NetworkSpec, OpSpec, Shape
 
