@@ -147,6 +147,7 @@ class BoundCall:
         bound to a caller device array (an output in the executor's own buffer could not be
         read); use the call itself (``call()``) for numpy outputs.
         """
+        self._open()
         if self._staged:
             raise ArrayError(
                 f"launch(): output(s) {[s[0] for s in self._staged]!r} are not bound to a caller "
@@ -166,14 +167,19 @@ class BoundCall:
             return dp.finish(handle, None, False, record=True)
 
     # --- internals ------------------------------------------------------------------------------
-    def _begin(self, stream: int) -> tuple[TensorRTApi, DataPath]:
-        ex = self._ex
-        res = ex._res
+    def _open(self) -> tuple[TensorRTApi, DataPath]:
+        res = self._ex._res
         api, dp = res.api, res.data_path
         if api is None or dp is None:
             raise ClosedError(
-                f"this bound call's {type(ex).__name__} is closed; load the engine again and bind"
+                f"this bound call's {type(self._ex).__name__} is closed; load the engine again "
+                "and bind"
             )
+        return api, dp
+
+    def _begin(self, stream: int) -> tuple[TensorRTApi, DataPath]:
+        ex = self._ex
+        api, dp = self._open()
         dp.begin(stream)
         if ex._state.epoch != self._epoch:
             self._rebind(api, dp, stream)
