@@ -37,6 +37,7 @@ class Arguments:
         "_seen_in",
         "_seen_out",
         "_choices",
+        "_last_addresses",
         "_num_profiles",
     )
 
@@ -57,6 +58,8 @@ class Arguments:
         self._seen_in: dict[str, list[list[Any]]] = {}
         self._seen_out: dict[str, list[list[Any]]] = {}
         self._choices: dict[tuple[Any, ...], int] = {}  # (requested, *shapes) -> profile
+        # A copy of the last execute() mapping found valid (plain ints only; see addresses()).
+        self._last_addresses: dict[str, int] | None = None
 
     def forget(self) -> None:
         """Drop every remembered array (at close: nothing of the caller's is kept)."""
@@ -195,7 +198,20 @@ class Arguments:
         return k
 
     def addresses(self, addresses: Any, stream: Any) -> int:
-        """Check :meth:`~trt_exec.executor.BaseExecutor.execute`'s arguments; the stream handle."""
+        """Check :meth:`~trt_exec.executor.BaseExecutor.execute`'s arguments; the stream handle.
+
+        A dict equal to the last one found valid (one C-level compare, ~0.1 µs instead of a
+        check per address) is accepted again when it holds plain ints only: the check is pure,
+        so equal names and values pass it again.
+        """
+        if (
+            type(addresses) is dict
+            and type(stream) is int
+            and stream >= 0
+            and addresses == self._last_addresses
+            and all(type(p) is int for p in addresses.values())
+        ):
+            return stream
         if not isinstance(addresses, Mapping):
             raise BindingError(
                 f"execute(): addresses must be a mapping of tensor name to device pointer, got "
@@ -230,6 +246,8 @@ class Arguments:
                 f"execute(): stream={stream!r:.60} is not a CUDA stream handle; pass a "
                 "non-negative int (e.g. torch.cuda.current_stream().cuda_stream)"
             )
+        if type(addresses) is dict and all(type(p) is int for p in addresses.values()):
+            self._last_addresses = dict(addresses)
         return int(stream)
 
 

@@ -466,8 +466,10 @@ class BaseExecutor:
         with self._lock:
             api, dp = self._open()
             dp.begin(handle)
+            bound = self._state.bound
             for name, ptr in addresses.items():
-                self._bind(api, name, int(ptr))
+                if bound.get(name) != ptr:
+                    self._bind(api, name, int(ptr))
             self._enqueue(api, handle)
             dp.finish(handle)
 
