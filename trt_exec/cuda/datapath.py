@@ -423,9 +423,10 @@ class CudaDataPath:
         if nbytes == 0:
             return
         dptr = self._res.device_bufs[name][0]
-        stale = self._lent.pop(name, None)
-        if stale is not None:  # a failed call never fetched it
-            self._pinned.give(*stale)
+        if self._lent:
+            stale = self._lent.pop(name, None)
+            if stale is not None:  # a failed call never fetched it
+                self._pinned.give(*stale)
         if nbytes >= LEND_MIN:
             size = _grow(nbytes)
             hptr = self._pinned.take(self._drv, size)
@@ -440,10 +441,11 @@ class CudaDataPath:
         """A new array with output ``name``: over a lent pinned block for large outputs (see
         :mod:`trt_exec.cuda.pinned`), else a copy of the staging buffer."""
         n = math.prod(shape) * dtype.itemsize
-        lent = self._lent.pop(name, None)
-        if lent is not None:
-            out: np.ndarray = self._pinned.lend(lent[0], lent[1], n, shape, dtype)
-            return out
+        if self._lent:
+            lent = self._lent.pop(name, None)
+            if lent is not None:
+                out: np.ndarray = self._pinned.lend(lent[0], lent[1], n, shape, dtype)
+                return out
         if n:
             out = self._views[name][:n].view(dtype).reshape(shape).copy()
             return out
