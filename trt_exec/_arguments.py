@@ -291,7 +291,11 @@ def _check_names(
 #   passed now (``ref() is obj``). Nothing is kept alive by this memory.
 # - The dict it reports now equals (one C-level ``==``) a copy of the dict that was validated:
 #   pointer, shape, typestr, strides, read-only flag, stream. The DeviceArray built from that
-#   copy is reused, so the arrays used are exactly those validated.
+#   copy is reused, so the arrays used are exactly those validated. A torch tensor is compared
+#   by its C-level attributes instead (``_torch_token``: data_ptr, shape, stride, dtype,
+#   requires_grad - every field its interface dict reports, which carries no stream): its
+#   ``__cuda_array_interface__`` is a Python property that rebuilds the dict (~6 µs a call on
+#   an H200 host), the attributes cost ~0.5 µs.
 #
 # The device is remembered only after a call in which the data path checked it succeeded, and
 # only with the dict that reported it. The same live object reporting the same pointer still
