@@ -37,7 +37,35 @@ from .errors import ArrayError, ClosedError, StaleBindingError
 if TYPE_CHECKING:
     from .executor import BaseExecutor
 
-__all__ = ["BoundCall"]
+__all__ = ["BoundCall", "bind_call"]
+
+
+def bind_call(
+    ex: BaseExecutor,
+    inputs: Mapping[str, Any],
+    outputs: Mapping[str, Any] | None,
+    stream: Any,
+    profile: int | None,
+) -> BoundCall:
+    """:meth:`~trt_exec.executor.BaseExecutor.bind`: validate as ``infer`` does, then bind under
+    the executor's lock. Device arrays are used in place, numpy inputs are copied through pinned
+    staging on every run, outputs not in ``outputs`` come back as new numpy arrays; with CUDA
+    graphs on, a run replays the captured graph."""
+    arrays, verify = ex._args.inputs(inputs)
+    provided = ex._args.outputs(outputs, verify)
+    handle: int | None = None
+    if stream is not None:
+        from .cuda.driver import stream_handle
+
+        handle = stream_handle(stream)
+    with ex._lock:
+        api, dp = ex._open()
+        call = BoundCall(
+            ex, api, dp, arrays, provided, profile, dp.stream if handle is None else handle
+        )
+        if verify:
+            ex._args.verified(verify, dp)
+        return call
 
 
 class BoundCall:

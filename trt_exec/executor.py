@@ -35,7 +35,7 @@ from ._arguments import Arguments, Array
 from ._context_state import ContextState
 from ._outputs import AsyncOutputs, Provided, SyncOutputs, refuse_data_dependent
 from .backends.base import EngineLayout, TensorRTApi
-from .bound import BoundCall
+from .bound import BoundCall, bind_call
 from .datapath import DataPath
 from .errors import BindingError, ClosedError, ExecutionError, ShapeError
 from .results import AsyncResult
@@ -430,31 +430,10 @@ class BaseExecutor:
         stream: Any = None,
         profile: int | None = None,
     ) -> BoundCall:
-        """Fix a call's arrays, shapes and profile once; returns a :class:`BoundCall`.
-
-        ``call()`` then runs it synchronously and ``call.launch(stream=None)`` enqueues it and
-        returns the CUDA event recorded after it. Device arrays are used in place, numpy inputs
-        are copied through pinned staging on every run, outputs not in ``outputs`` come back as
-        new numpy arrays. The arrays are borrowed: fill them between runs, never resize or free
-        them while the call exists. With CUDA graphs on, a run replays the captured graph. A
-        run after this executor switched profile raises StaleBindingError; after ``close()``,
-        ClosedError. See :mod:`trt_exec.bound`.
-        """
-        arrays, verify = self._args.inputs(inputs)
-        provided = self._args.outputs(outputs, verify)
-        handle: int | None = None
-        if stream is not None:
-            from .cuda.driver import stream_handle
-
-            handle = stream_handle(stream)
-        with self._lock:
-            api, dp = self._open()
-            call = BoundCall(
-                self, api, dp, arrays, provided, profile, dp.stream if handle is None else handle
-            )
-            if verify:
-                self._args.verified(verify, dp)
-            return call
+        """Fix a call's arrays (borrowed), shapes and profile once; ``call()`` then runs it
+        synchronously and ``call.launch(stream=None)`` enqueues it and returns its CUDA event.
+        See :mod:`trt_exec.bound`."""
+        return bind_call(self, inputs, outputs, stream, profile)
 
     def execute(self, addresses: Mapping[str, int], stream: int) -> None:
         """Enqueue the engine on ``stream`` with caller-owned buffers; no allocation, no sync.
