@@ -19,11 +19,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("trt_exec.sim",),  # the simulated TensorRT: below everything that may load it
     ("trt_exec.discovery",),
     ("trt_exec.arrays",),
-    ("trt_exec.results", "trt_exec.cuda.graphs"),
+    ("trt_exec.results", "trt_exec.cuda.graphs", "trt_exec.cuda.pinned"),
     ("trt_exec.cuda.datapath",),
     ("trt_exec.datapath",),
     ("trt_exec._arguments", "trt_exec._context_state", "trt_exec._outputs"),
     ("trt_exec.backends.base",),
+    ("trt_exec.bound", "trt_exec.protocol"),
     ("trt_exec.executor",),
     ("trt_exec.backends.v2", "trt_exec.backends.v3"),
     ("trt_exec.loading",),

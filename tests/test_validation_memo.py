@@ -106,3 +106,32 @@ def test_profile_refusals_are_not_remembered_as_valid(bad):
         e.infer(x, profile=1)
         with pytest.raises(ProfileError, match="profile="):
             e.infer(x, profile=bad)
+
+
+def test_execute_remembers_only_an_equal_mapping_of_plain_ints():
+    trt = simulated_tensorrt("10.16.1")
+    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt) as ex:
+        ex.prepare({"x": (2, 4), "y": (2, 4)})
+        bufs = {n: np.zeros((2, 4), np.float32) for n in ("x", "y", "sum", "act")}
+        addrs = {n: int(b.ctypes.data) for n, b in bufs.items()}
+        ex.execute(addrs, 0)
+        ex.execute(addrs, 0)  # remembered
+        addrs["x"] = -1  # the same dict, changed in place: checked again
+        with pytest.raises(ArrayError, match="'x'"):
+            ex.execute(addrs, 0)
+        addrs["x"] = int(bufs["x"].ctypes.data)
+        with pytest.raises(ArrayError, match="stream"):
+            ex.execute(addrs, True)
+
+
+def test_remembered_addresses_never_admit_a_bool():
+    from trt_exec._arguments import Arguments
+
+    trt = simulated_tensorrt("10.16.1")
+    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt) as ex:
+        args = Arguments(ex.inputs, ex.outputs, ex.num_profiles)
+    ones = {n: 1 for n in ("x", "y", "sum", "act")}
+    assert args.addresses(ones, 0) == 0
+    assert args.addresses(dict(ones), 0) == 0  # equal: from the memory
+    with pytest.raises(ArrayError, match="'x' got True"):
+        args.addresses({**ones, "x": True}, 0)  # == ones, but a bool

@@ -21,6 +21,7 @@ from . import errors
 from ._version import __version__
 from .backends.v2 import V2Executor
 from .backends.v3 import V3Executor
+from .bound import BoundCall
 from .discovery import FLAVORS, find_tensorrt
 from .errors import (
     ArrayError,
@@ -36,6 +37,7 @@ from .errors import (
     InvalidBackendError,
     ProfileError,
     ShapeError,
+    StaleBindingError,
     TensorRTNotFoundError,
     TrtExecError,
 )
@@ -50,6 +52,7 @@ if _TYPE_CHECKING:
     from . import testing as testing
 
 __all__ = [
+    "BoundCall",
     "AsyncResult",
     "DeviceTensor",
     "Pool",
@@ -70,6 +73,7 @@ __all__ = [
     "ProfileError",
     "ProfileShape",
     "ShapeError",
+    "StaleBindingError",
     "TensorRTNotFoundError",
     "TensorSpec",
     "TrtExecError",

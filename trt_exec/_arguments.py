@@ -8,6 +8,7 @@ loop that passes the same arrays again and again.
 
 from __future__ import annotations
 
+import sys
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -78,6 +79,7 @@ class Arguments:
         "_seen_in",
         "_seen_out",
         "_choices",
+        "_last_addresses",
         "_num_profiles",
         "_shape_inputs",
     )
@@ -100,6 +102,8 @@ class Arguments:
         self._seen_out: dict[str, list[list[Any]]] = {}
         self._choices: dict[tuple[Any, ...], int] = {}  # (requested, *shapes) -> profile
         self._shape_inputs = frozenset(n for n, s in inputs.items() if s.is_shape_tensor)
+        # A copy of the last execute() mapping found valid (plain ints only; see addresses()).
+        self._last_addresses: dict[str, int] | None = None
 
     def forget(self) -> None:
         """Drop every remembered array (at close: nothing of the caller's is kept)."""
@@ -252,7 +256,20 @@ class Arguments:
         return k
 
     def addresses(self, addresses: Any, stream: Any) -> int:
-        """Check :meth:`~trt_exec.executor.BaseExecutor.execute`'s arguments; the stream handle."""
+        """Check :meth:`~trt_exec.executor.BaseExecutor.execute`'s arguments; the stream handle.
+
+        A dict equal to the last one found valid (one C-level compare, ~0.1 µs instead of a
+        check per address) is accepted again when it holds plain ints only: the check is pure,
+        so equal names and values pass it again.
+        """
+        if (
+            type(addresses) is dict
+            and type(stream) is int
+            and stream >= 0
+            and addresses == self._last_addresses
+            and all(type(p) is int for p in addresses.values())
+        ):
+            return stream
         if not isinstance(addresses, Mapping):
             raise BindingError(
                 f"execute(): addresses must be a mapping of tensor name to device pointer, got "
@@ -287,6 +304,8 @@ class Arguments:
                 f"execute(): stream={stream!r:.60} is not a CUDA stream handle; pass a "
                 "non-negative int (e.g. torch.cuda.current_stream().cuda_stream)"
             )
+        if type(addresses) is dict and all(type(p) is int for p in addresses.values()):
+            self._last_addresses = dict(addresses)
         return int(stream)
 
 
@@ -330,7 +349,11 @@ def _check_names(
 #   passed now (``ref() is obj``). Nothing is kept alive by this memory.
 # - The dict it reports now equals (one C-level ``==``) a copy of the dict that was validated:
 #   pointer, shape, typestr, strides, read-only flag, stream. The DeviceArray built from that
-#   copy is reused, so the arrays used are exactly those validated.
+#   copy is reused, so the arrays used are exactly those validated. A torch tensor is compared
+#   by its C-level attributes instead (``_torch_token``: data_ptr, shape, stride, dtype,
+#   requires_grad - every field its interface dict reports, which carries no stream): its
+#   ``__cuda_array_interface__`` is a Python property that rebuilds the dict (~6 µs a call on
+#   an H200 host), the attributes cost ~0.5 µs.
 #
 # The device is remembered only after a call in which the data path checked it succeeded, and
 # only with the dict that reported it. The same live object reporting the same pointer still
@@ -346,13 +369,35 @@ _REMEMBERED = 4  # per tensor name: enough for the few buffers a loop cycles thr
 
 
 def _recall(entries: list[list[Any]] | None, obj: Any) -> list[Any] | None:
-    """The remembered entry ``[ref, token, array]`` for ``obj`` if it still holds."""
+    """The remembered entry ``[ref, token, array, read_token]`` for ``obj`` if it still holds."""
     if not entries or obj is None:
         return None
     for entry in entries:
         if entry[0]() is obj:
-            return entry if obj.__cuda_array_interface__ == entry[1] else None
+            return entry if entry[3](obj) == entry[1] else None
     return None
+
+
+def _cai_token(obj: Any) -> Any:
+    return obj.__cuda_array_interface__
+
+
+def _torch_token(obj: Any) -> Any:
+    # torch.Tensor.__cuda_array_interface__ is a Python property that builds a dict and a
+    # typestr (~6 µs on an H200 host, benchmarks/README.md); these are C-level attributes
+    # (~0.5 µs together) and cover every field of that dict: the pointer, shape, strides and
+    # dtype. requires_grad is there because the interface refuses such a tensor.
+    return (obj.data_ptr(), obj.shape, obj.stride(), obj.dtype, obj.requires_grad)
+
+
+def _token_reader(obj: Any) -> Any:
+    """How to read ``obj``'s token: C-level attributes for a torch tensor, else its interface
+    dict. torch is looked up only if the caller already imported it."""
+    torch = sys.modules.get("torch")
+    tensor = getattr(torch, "Tensor", None) if torch is not None else None
+    if tensor is not None and isinstance(obj, tensor) and hasattr(obj, "data_ptr"):
+        return _torch_token
+    return _cai_token
 
 
 def _read(name: str, obj: Any, role: str) -> tuple[np.ndarray | DeviceArray, list[Any] | None]:
@@ -362,15 +407,17 @@ def _read(name: str, obj: Any, role: str) -> tuple[np.ndarray | DeviceArray, lis
     cai = obj.__cuda_array_interface__
     if type(cai) is not dict:
         return as_array(name, obj, role), None
-    token = frozen_cai(cai)
+    frozen = frozen_cai(cai)
     # No owner: the caller's mapping holds the object for the call, and the view may be
     # remembered, which must not keep the caller's memory alive.
-    arr = from_cai_dict(token, None)
+    arr = from_cai_dict(frozen, None)
     try:
         ref = weakref.ref(obj)
     except TypeError:  # no __weakref__ slot: validated every call
         return arr, None
-    return arr, [ref, token, arr]
+    reader = _token_reader(obj)
+    token = frozen if reader is _cai_token else reader(obj)
+    return arr, [ref, token, arr, reader]
 
 
 def _remember(seen: dict[str, list[list[Any]]], name: str, entry: list[Any]) -> None:

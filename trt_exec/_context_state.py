@@ -36,6 +36,8 @@ class ContextState:
         "bound",
         "_graph_key",
         "_request",
+        "epoch",
+        "switches",
     )
 
     def __init__(self) -> None:
@@ -55,6 +57,11 @@ class ContextState:
         self.bound: dict[str, int] = {}
         self._graph_key: tuple[Any, ...] | None = None
         self._request: tuple[tuple[Any, ...], tuple[Any, ...] | None] | None = None
+        #: Bumped by every change below: a holder of an older epoch (a bound call) must check
+        #: the profile, shapes and addresses again before it runs.
+        self.epoch = 0
+        #: Profile switches so far: a bound call refuses to run once this moved.
+        self.switches = 0
 
     # --- the rules --------------------------------------------------------------------------
     def profile_switched(self, profile: int) -> None:
@@ -63,16 +70,20 @@ class ContextState:
         self.shape_key = None
         self.bound.clear()
         self._graph_key = None
+        self.epoch += 1
+        self.switches += 1
 
     def shapes_changing(self) -> None:
         """Shapes are being set: until :meth:`shapes_set`, the context's shapes are unknown."""
         self.shape_key = None
         self._graph_key = None
+        self.epoch += 1
 
     def shapes_set(self, key: tuple[Any, ...], out_shapes: dict[str, Shape]) -> None:
         self.out_shapes = out_shapes
         self.dynamic = tuple(n for n, shape in out_shapes.items() if any(d < 0 for d in shape))
         self.shape_key = key
+        self.epoch += 1
 
     def is_bound(self, name: str, ptr: int) -> bool:
         return self.bound.get(name) == ptr
@@ -80,11 +91,13 @@ class ContextState:
     def address_bound(self, name: str, ptr: int) -> None:
         self.bound[name] = ptr
         self._graph_key = None
+        self.epoch += 1
 
     def address_refused(self, name: str) -> None:
         """TensorRT refused an address: what it holds for ``name`` is unknown."""
         self.bound.pop(name, None)
         self._graph_key = None
+        self.epoch += 1
 
     def graph_key(self) -> tuple[Any, ...]:
         """The CUDA-graph signature: shapes and every bound address (cached until they change)."""

@@ -115,9 +115,14 @@ class DataPath(Protocol):
         """Enqueue the copy of output ``name``'s owned buffer to host staging."""
 
     def finish(
-        self, stream: int, result: ResultBuilder | None = None, synchronous: bool = False
+        self,
+        stream: int,
+        result: ResultBuilder | None = None,
+        synchronous: bool = False,
+        record: bool = False,
     ) -> Any:
-        """Mark the end of this call's work on ``stream``."""
+        """Mark the end of this call's work on ``stream``; with ``result`` or ``record``, record
+        an event after it and return it (None where there is no event)."""
 
     def synchronize(self, stream: int | None = None) -> None:
         """Block until ``stream`` (default: the data path's own) is done."""
@@ -247,7 +252,11 @@ class HostDataPath:
         return None
 
     def finish(
-        self, stream: int, result: ResultBuilder | None = None, synchronous: bool = False
+        self,
+        stream: int,
+        result: ResultBuilder | None = None,
+        synchronous: bool = False,
+        record: bool = False,
     ) -> None:
         return None
 

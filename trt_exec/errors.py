@@ -28,6 +28,7 @@ __all__ = [
     "ArrayError",
     "ExecutionError",
     "ClosedError",
+    "StaleBindingError",
 ]
 
 
@@ -133,3 +134,8 @@ class ExecutionError(TrtExecError, RuntimeError):
 
 class ClosedError(TrtExecError, RuntimeError):
     """The executor was used after :meth:`close`."""
+
+
+class StaleBindingError(TrtExecError, RuntimeError):
+    """A bound call (:meth:`~trt_exec.executor.BaseExecutor.bind`) was run after its executor
+    switched to another optimization profile: what it bound is gone. Bind again."""

@@ -27,7 +27,7 @@ import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from types import ModuleType
-from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -37,115 +37,15 @@ from ._callsite import user_call_site, warn_at
 from ._context_state import ContextState
 from ._outputs import AsyncOutputs, Provided, SyncOutputs, refuse_data_dependent
 from .backends.base import EngineLayout, TensorRTApi
+from .bound import BoundCall, bind_call
 from .datapath import DataPath
 from .errors import BindingError, ClosedError, ExecutionError, ShapeError
+from .protocol import Executor
 from .results import AsyncResult
 from .selection import BackendChoice
 from .spec import Shape, TensorSpec, check_profile_index
 
 __all__ = ["BaseExecutor", "Executor"]
-
-_E = TypeVar("_E", bound="Executor")
-
-
-@runtime_checkable
-class Executor(Protocol):
-    """What every backend provides. Keyed by tensor name throughout.
-
-    Obtain one with :func:`trt_exec.load`; use it as a context manager or call :meth:`close`.
-    """
-
-    @property
-    def backend(self) -> str:
-        """ "v2" (bindings API) or "v3" (named-tensor API)."""
-        ...
-
-    @property
-    def inputs(self) -> Mapping[str, TensorSpec]:
-        """Input tensors by name, in engine order."""
-        ...
-
-    @property
-    def outputs(self) -> Mapping[str, TensorSpec]:
-        """Output tensors by name, in engine order."""
-        ...
-
-    @property
-    def num_profiles(self) -> int:
-        """The engine's optimization profiles."""
-        ...
-
-    @property
-    def io_count(self) -> int:
-        """Inputs + outputs of one profile, whatever the backend (``num_io_tensors``)."""
-        ...
-
-    @property
-    def profile(self) -> int | None:
-        """The profile fixed by :meth:`set_profile`, or None when chosen per call."""
-        ...
-
-    @property
-    def active_profile(self) -> int:
-        """The profile the execution context is in: the one the last call used."""
-        ...
-
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` ran; every later call raises ClosedError."""
-        ...
-
-    def set_profile(self, profile: int | None) -> None:
-        """Fix the optimization profile for later calls; None returns to choosing per call."""
-
-    def prepare(
-        self, shapes: Mapping[str, Sequence[int]], *, profile: int | None = None
-    ) -> dict[str, Shape]:
-        """Set the input shapes (choosing the profile) and return every output's shape."""
-        ...
-
-    def infer(
-        self,
-        inputs: Mapping[str, Any],
-        *,
-        profile: int | None = None,
-        outputs: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Run synchronously: arrays in by name, arrays out by name."""
-        ...
-
-    def infer_async(
-        self,
-        inputs: Mapping[str, Any],
-        *,
-        stream: Any = None,
-        profile: int | None = None,
-        outputs: Mapping[str, Any] | None = None,
-    ) -> AsyncResult:
-        """Enqueue on ``stream`` and return an :class:`~trt_exec.results.AsyncResult` at once."""
-        ...
-
-    async def ainfer(
-        self,
-        inputs: Mapping[str, Any],
-        *,
-        profile: int | None = None,
-        outputs: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """:meth:`infer` for asyncio, without blocking the event loop while the GPU works."""
-        ...
-
-    def execute(self, addresses: Mapping[str, int], stream: int) -> None:
-        """Enqueue with caller-owned device pointers; no allocation, no synchronization."""
-
-    def close(self) -> None:
-        """Release the execution context, the engine and every owned buffer. Idempotent."""
-
-    def __enter__(self: _E) -> _E:
-        """Open (idempotent) and return the executor itself; ``__exit__`` closes it."""
-        ...
-
-    def __exit__(self, *exc: object) -> None: ...
 
 
 class _Resources:
@@ -483,6 +383,19 @@ class BaseExecutor:
         result = self.infer_async(inputs, profile=profile, outputs=device or None)
         return await result.to_host(host)
 
+    def bind(
+        self,
+        inputs: Mapping[str, Any],
+        outputs: Mapping[str, Any] | None = None,
+        *,
+        stream: Any = None,
+        profile: int | None = None,
+    ) -> BoundCall:
+        """Fix a call's arrays (borrowed), shapes and profile once; ``call()`` then runs it
+        synchronously and ``call.launch(stream=None)`` enqueues it and returns its CUDA event.
+        See :mod:`trt_exec.bound`."""
+        return bind_call(self, inputs, outputs, stream, profile)
+
     def execute(self, addresses: Mapping[str, int], stream: int) -> None:
         """Enqueue the engine on ``stream`` with caller-owned buffers; no allocation, no sync.
 
@@ -493,8 +406,10 @@ class BaseExecutor:
         with self._lock:
             api, dp = self._open()
             dp.begin(handle)
+            bound = self._state.bound
             for name, ptr in addresses.items():
-                self._bind(api, name, int(ptr))
+                if bound.get(name) != ptr:
+                    self._bind(api, name, int(ptr))
             self._enqueue(api, handle)
             dp.finish(handle)
 

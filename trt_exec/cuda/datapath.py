@@ -8,6 +8,7 @@ holder; what a caller passes (a stream handle, an array) is borrowed and never f
 from __future__ import annotations
 
 import math
+import threading
 import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import replace
@@ -29,6 +30,7 @@ from .driver import (
     stream_handle,
 )
 from .graphs import GraphCache, capturing, destroy_graph, launch
+from .pinned import LEND_MIN, PARALLEL_MIN, PinnedPool, parallel_copy
 
 __all__ = ["CudaDataPath"]
 
@@ -37,6 +39,8 @@ _MIB = 1 << 20
 # its name. TensorRT tensor names are C strings, so no name contains NUL and no output's key can
 # equal an input's (an output may be called "x#in" next to an input "x").
 _IN = "\0"
+# The context trt_exec last made current on this thread (see CudaDataPath.begin).
+_current = threading.local()
 
 
 class _EventPool:
@@ -99,6 +103,7 @@ class _CudaResources:
         "last_event",
         "released",
         "pool",
+        "pinned",
     )
 
     def __init__(self) -> None:
@@ -112,6 +117,7 @@ class _CudaResources:
         self.last_event: Any = None
         self.released = False
         self.pool: _EventPool | None = None
+        self.pinned: PinnedPool | None = None
 
 
 def _release_cuda(res: _CudaResources) -> None:
@@ -144,6 +150,8 @@ def _release_cuda(res: _CudaResources) -> None:
     if res.pool is not None:
         res.pool.closed = True
         res.pool.drain()
+    if res.pinned is not None:
+        res.pinned.drain()
     if res.owns_stream:
         drv.cuStreamDestroy(res.stream)
     res.stream = 0
@@ -187,7 +195,13 @@ class CudaDataPath:
             res.stream = stream_handle(stream)
         self._drv = drv
         self._ctx = res.ctx
+        _current.ctx = res.ctx  # context_for made it current
+        # With one GPU in the process, the primary context trt_exec makes current is the only
+        # one it can need; begin() then skips cuCtxSetCurrent on a thread where it did it before.
+        self._one_gpu = check("cuDeviceGetCount", drv.cuDeviceGetCount()) == 1
         res.pool = self._pool = _EventPool(res.ctx)
+        res.pinned = self._pinned = PinnedPool(res.ctx)
+        self._lent: dict[str, tuple[int, int]] = {}  # output -> pinned block downloaded into
         self._ev_end = self._event()
         self._ev_upload = self._event()
         self._ev_tmp = self._event()
@@ -290,15 +304,22 @@ class CudaDataPath:
     def begin(self, stream: int) -> None:
         """Start a call on ``stream``: make the context current and order it after the previous
         call when that ran on another stream."""
-        err = self._drv.cuCtxSetCurrent(self._ctx)[0]
-        if err:
-            raise_status("cuCtxSetCurrent", err)
+        ctx = self._ctx
+        if not self._one_gpu or getattr(_current, "ctx", None) is not ctx:
+            err = self._drv.cuCtxSetCurrent(ctx)[0]
+            if err:
+                raise_status("cuCtxSetCurrent", err)
+            _current.ctx = ctx
         last = self._last_stream
         if last is not None and last != stream:
+            drv = self._drv
             if self._last_unrecorded:
-                self._wait_last_on_host()
-            else:
-                check("cuStreamWaitEvent", self._drv.cuStreamWaitEvent(stream, self._last_event, 0))
+                # The previous call recorded no event (none was needed until now): record one
+                # on its stream now, after its work (and after anything enqueued there since).
+                check("cuEventRecord", drv.cuEventRecord(self._ev_end, last))
+                self._last_event = self._ev_end
+                self._last_unrecorded = False
+            check("cuStreamWaitEvent", drv.cuStreamWaitEvent(stream, self._last_event, 0))
 
     def input_address(self, name: str, array: np.ndarray | DeviceArray, stream: int) -> int:
         drv = self._drv
@@ -325,10 +346,18 @@ class CudaDataPath:
             self._upload_stream = None
         key = _IN + name
         hptr = self._host_buffer(key, nbytes)
-        np.copyto(self._views[key][:nbytes], array.reshape(-1).view(np.uint8))
-        err = drv.cuMemcpyHtoDAsync(dptr, hptr, nbytes, stream)[0]
-        if err:
-            raise_status("cuMemcpyHtoDAsync", err)
+        src = array.reshape(-1).view(np.uint8)
+        if nbytes >= PARALLEL_MIN:
+
+            def upload(a: int, b: int) -> None:
+                check("cuMemcpyHtoDAsync", drv.cuMemcpyHtoDAsync(dptr + a, hptr + a, b - a, stream))
+
+            parallel_copy(self._views[key], src, upload)
+        else:
+            np.copyto(self._views[key][:nbytes], src)
+            err = drv.cuMemcpyHtoDAsync(dptr, hptr, nbytes, stream)[0]
+            if err:
+                raise_status("cuMemcpyHtoDAsync", err)
         self._staged.add(name)
         return dptr
 
@@ -394,33 +423,62 @@ class CudaDataPath:
         if nbytes == 0:
             return
         dptr = self._res.device_bufs[name][0]
-        hptr = self._host_buffer(name, nbytes)
+        if self._lent:
+            stale = self._lent.pop(name, None)
+            if stale is not None:  # a failed call never fetched it
+                self._pinned.give(*stale)
+        if nbytes >= LEND_MIN:
+            size = _grow(nbytes)
+            hptr = self._pinned.take(self._drv, size)
+            self._lent[name] = (hptr, size)
+        else:
+            hptr = self._host_buffer(name, nbytes)
         err = self._drv.cuMemcpyDtoHAsync(hptr, dptr, nbytes, stream)[0]
         if err:
             raise_status("cuMemcpyDtoHAsync", err)
 
     def fetch(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """A new array with output ``name``: over a lent pinned block for large outputs (see
+        :mod:`trt_exec.cuda.pinned`), else a copy of the staging buffer."""
         n = math.prod(shape) * dtype.itemsize
+        if self._lent:
+            lent = self._lent.pop(name, None)
+            if lent is not None:
+                out: np.ndarray = self._pinned.lend(lent[0], lent[1], n, shape, dtype)
+                return out
         if n:
-            out: np.ndarray = self._views[name][:n].view(dtype).reshape(shape).copy()
+            out = self._views[name][:n].view(dtype).reshape(shape).copy()
             return out
         return np.empty(shape, dtype)
 
     def fetch_into(self, name: str, array: np.ndarray) -> None:
-        if array.nbytes:
-            np.copyto(array.reshape(-1).view(np.uint8), self._views[name][: array.nbytes])
+        n = array.nbytes
+        lent = self._lent.pop(name, None)
+        if lent is not None:
+            # The view is the block's only user: it goes back to the pool when the view does.
+            view = self._pinned.lend(lent[0], lent[1], n, (n,), np.dtype(np.uint8))
+            np.copyto(array.reshape(-1).view(np.uint8), view)
+            return
+        if n:
+            np.copyto(array.reshape(-1).view(np.uint8), self._views[name][:n])
 
     def finish(
-        self, stream: int, result: ResultBuilder | None = None, synchronous: bool = False
+        self,
+        stream: int,
+        result: ResultBuilder | None = None,
+        synchronous: bool = False,
+        record: bool = False,
     ) -> Any:
-        """Mark the end of this call's work on ``stream`` and return the event recorded there.
+        """Mark the end of this call's work on ``stream``; return the event recorded there.
 
         With ``result`` (infer_async) the event is one lent to that result from the pool: it
         both orders the next call and is the result's ``event``, one record instead of two.
-        ``synchronous`` (infer, which synchronizes next) records nothing: the synchronize
-        settles the call, and until it has, the next call waits for ``stream`` on the host.
+        With ``record`` the data path's own end event is recorded and returned (it is recorded
+        again by a later call). Otherwise nothing is recorded (the raw sequence records
+        nothing either): a later call on another stream records an event on this one then
+        (:meth:`begin`), and one that must free a buffer first synchronizes it.
         """
-        if synchronous:
+        if result is None and not record:
             self._last_stream = stream
             self._last_unrecorded = True
             return None
@@ -482,5 +540,11 @@ class CudaDataPath:
         return launch(self._drv, cache, key, enqueue, stream)
 
     def close(self) -> None:
+        if self._last_stream is not None and not self._res.released:
+            try:  # work on a borrowed stream may still use the buffers about to be freed
+                self._wait_last_on_host()
+            except Exception:
+                pass
         self._finalizer()
         self._views.clear()
+        self._lent.clear()

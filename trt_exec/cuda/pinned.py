@@ -1,0 +1,142 @@
+"""Pinned host blocks lent to the numpy arrays ``infer`` returns, and parallel staging copies.
+
+A large output (at least :data:`LEND_MIN` bytes) is downloaded straight into a pinned block and
+returned as a numpy array over that block: no copy into a fresh array, whose first touch of every
+page is most of a large round trip's host time (64 MiB: ~30 ms of page faults and copies against
+~2.5 ms of DMA on an H200, ``benchmarks/README.md``).
+
+Ownership: the returned array's base is a small :class:`_Block` holder; the block goes back to
+its :class:`PinnedPool` only when the holder is collected, that is when the array and every view
+of it are gone, so a block is never reused while an array can still read it. A weak-reference
+callback (not ``__del__``) gives it back, from whichever thread drops the last reference. The
+pool keeps at most :data:`_KEEP` free blocks of each size; after the data path closes, blocks
+still lent out are freed when their arrays go.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from .driver import check, loaded
+
+__all__ = ["LEND_MIN", "PARALLEL_MIN", "PinnedPool", "parallel_copy"]
+
+#: Outputs at least this large come back in lent pinned blocks; smaller ones are copied (a copy
+#: of a few KB costs less than the holder and its weak reference).
+LEND_MIN = 256 << 10
+#: Host copies at least this large are split over threads (numpy releases the GIL while it
+#: copies), each chunk's upload enqueued as soon as it is staged.
+PARALLEL_MIN = 8 << 20
+_CHUNK = 4 << 20
+_KEEP = 4
+
+_live: dict[weakref.ref[Any], tuple[PinnedPool, int, int]] = {}
+_threads: ThreadPoolExecutor | None = None
+_threads_lock = threading.Lock()
+
+
+class _Block:
+    """The base of a returned array: exposes the block through the array interface."""
+
+    __slots__ = ("__array_interface__", "__weakref__")
+
+    def __init__(self, ptr: int, size: int) -> None:
+        self.__array_interface__ = {
+            "shape": (size,),
+            "typestr": "|u1",
+            "data": (ptr, False),
+            "version": 3,
+        }
+
+
+def _gone(ref: weakref.ref[Any]) -> None:
+    entry = _live.pop(ref, None)
+    if entry is not None:
+        pool, ptr, size = entry
+        pool.give(ptr, size)
+
+
+class PinnedPool:
+    """Pinned blocks by size, lent to arrays and taken back when the arrays are collected."""
+
+    __slots__ = ("free", "ctx", "closed")
+
+    def __init__(self, ctx: Any) -> None:
+        self.free: dict[int, list[int]] = {}
+        self.ctx = ctx
+        self.closed = False
+
+    def take(self, drv: Any, size: int) -> int:
+        """A block of exactly ``size`` bytes (sizes come rounded from the data path)."""
+        blocks = self.free.get(size)
+        if blocks:
+            try:
+                return blocks.pop()
+            except IndexError:  # another thread took the last one
+                pass
+        return int(check("cuMemHostAlloc", drv.cuMemHostAlloc(size, 0)))
+
+    def lend(self, ptr: int, size: int, nbytes: int, shape: tuple[int, ...], dtype: Any) -> Any:
+        """A numpy array of ``shape``/``dtype`` over the block; the block returns when it goes."""
+        holder = _Block(ptr, size)
+        _live[weakref.ref(holder, _gone)] = (self, ptr, size)
+        return np.asarray(holder)[:nbytes].view(dtype).reshape(shape)
+
+    def give(self, ptr: int, size: int) -> None:
+        blocks = self.free.setdefault(size, [])
+        if self.closed or len(blocks) >= _KEEP:
+            self._free(ptr)
+        else:
+            blocks.append(ptr)
+            if self.closed:  # closed meanwhile (another thread): drain() may have missed it
+                self.drain()
+
+    def drain(self) -> None:
+        """Free every block not lent out (at close; lent blocks are freed when returned)."""
+        self.closed = True
+        for blocks in list(self.free.values()):
+            while True:
+                try:
+                    ptr = blocks.pop()
+                except IndexError:
+                    break
+                self._free(ptr)
+
+    def _free(self, ptr: int) -> None:
+        drv = loaded()
+        if drv is None:
+            return
+        if self.ctx is not None:
+            drv.cuCtxSetCurrent(self.ctx)
+        drv.cuMemFreeHost(ptr)
+
+
+def parallel_copy(dst: np.ndarray, src: np.ndarray, each: Any) -> None:
+    """``dst[...] = src`` (flat uint8 views) in chunks over a few threads; ``each(start, end)``
+    is called, in order, as soon as the chunk ``[start, end)`` is copied (to enqueue its
+    upload while later chunks are still being copied)."""
+    global _threads
+    n = src.nbytes
+    if _threads is None:
+        with _threads_lock:
+            if _threads is None:
+                workers = max(2, min(8, (os.cpu_count() or 2) // 2))
+                _threads = ThreadPoolExecutor(workers, thread_name_prefix="trt_exec-copy")
+    bounds = [(a, min(a + _CHUNK, n)) for a in range(0, n, _CHUNK)]
+    futures = [_threads.submit(np.copyto, dst[a:b], src[a:b]) for a, b in bounds]
+    try:
+        for (a, b), future in zip(bounds, futures):
+            future.result()
+            each(a, b)
+    finally:
+        for future in futures:
+            future.cancel()
+        for future in futures:
+            if not future.cancelled():
+                future.exception()  # wait: no copy may still write dst after we return
