@@ -13,8 +13,10 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..errors import BindingError, ConfigurationError
+from ..spec import TensorSpec
 from .exitcodes import EXIT_FAILED, EXIT_OK
-from .inputs import inputs_info, inputs_lines, load_array_file, prepare_inputs
+from .files import HeaderCheck, NpzReader, check_output_path, open_regular, write_npz
+from .inputs import inputs_info, inputs_lines, prepare_inputs
 from .opened import OpenedEngine
 from .options import Subcommands, non_negative_float
 from .render import print_json, table
@@ -54,23 +56,32 @@ def add_parser(commands: Subcommands) -> None:
 
 
 def command(args: argparse.Namespace, out: TextIO) -> int:
-    reference = _load_reference(args.compare) if args.compare else None
+    # Checked before the engine runs: a path that cannot be written wastes no run.
+    save = _npz_path(args.save, "--save") if args.save is not None else None
+    save_inputs = (
+        _npz_path(args.save_inputs, "--save-inputs") if args.save_inputs is not None else None
+    )
+    ref_names = _reference_names(args.compare) if args.compare is not None else None
     opened = OpenedEngine(args.engine, args.tensorrt, args.backend)
+    reference = None
     with opened.ex as ex:
         arrays, sources, profile = prepare_inputs(
             ex, args.input, profile=args.profile, seed=args.seed
         )
-        if reference is not None:
-            extra = [n for n in reference if n not in ex.outputs]
+        if ref_names is not None:
+            extra = [n for n in ref_names if n not in ex.outputs]
             if extra:
                 raise BindingError(
                     f"--compare {args.compare!r}: {extra!r} are not outputs of the engine; its "
                     f"outputs are {list(ex.outputs)!r}"
                 )
-        if args.save_inputs:
-            _write_npz(args.save_inputs, arrays, "--save-inputs")
+            reference = _load_reference(args.compare, ex.outputs)
+        if save_inputs is not None:
+            write_npz(save_inputs, arrays, "--save-inputs")
         outputs = ex.infer(arrays, profile=args.profile)
-    saved = _write_npz(args.save, outputs, "--save") if args.save else None
+    if save is not None:
+        write_npz(save, outputs, "--save")
+    saved = save
     result: dict[str, Any] = {
         "schema": RUN_SCHEMA_ID,
         "engine": opened.engine_info(),
@@ -99,24 +110,41 @@ def command(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if match else EXIT_FAILED
 
 
-def _load_reference(path: str) -> dict[str, np.ndarray]:
-    loaded = load_array_file(path, f"--compare {path!r}")
-    if not isinstance(loaded, dict):
-        raise ConfigurationError(
-            f"--compare {path!r}: a reference must be a .npz with one array per output name"
-        )
-    return loaded
+def _reference_names(path: str) -> list[str]:
+    """The array names of the --compare archive, read from its directory (no data yet)."""
+    option = f"--compare {path!r}"
+    with open_regular(path, option) as f:
+        if f.read(4) != b"PK\x03\x04":
+            raise ConfigurationError(
+                f"{option}: a reference must be a .npz with one array per output name"
+            )
+    with NpzReader(path, "--compare") as npz:
+        return npz.names
 
 
-def _write_npz(path: str, arrays: Mapping[str, np.ndarray], option: str) -> str:
-    target = path if path.endswith(".npz") else path + ".npz"  # numpy appends it anyway
-    try:
-        np.savez(target, **arrays)  # type: ignore[arg-type]
-    except OSError as exc:
-        raise ConfigurationError(
-            f"{option} {path!r}: cannot write it ({exc.strerror or exc})"
-        ) from None
-    return target
+def _load_reference(path: str, outputs: Mapping[str, TensorSpec]) -> dict[str, np.ndarray]:
+    """The reference arrays; each must be of a dtype comparable with its output's (real numbers
+    or booleans: a complex reference would lose its imaginary part)."""
+
+    def comparable(name: str) -> HeaderCheck:
+        def check(shape: tuple[int, ...], dtype: np.dtype) -> None:
+            if dtype.kind not in "biuf":
+                raise ConfigurationError(
+                    f"--compare {path!r}: reference {name!r} is {dtype.name}, which cannot be "
+                    f"compared with output {name!r} ({outputs[name].dtype.name}); save a real "
+                    "(integer, float or bool) reference"
+                )
+
+        return check
+
+    with NpzReader(path, "--compare") as npz:
+        return {n: npz.read(n, comparable(n)) for n in npz.names}
+
+
+def _npz_path(path: str, option: str) -> str:
+    """The file written for ``path``: ``.npz`` is appended when missing (as ``np.savez`` does)."""
+    check_output_path(path, option)
+    return check_output_path(path if path.endswith(".npz") else path + ".npz", option)
 
 
 def _stats(a: np.ndarray) -> dict[str, float | None]:
