@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from . import _trtlog
+from . import _fork, _trtlog
 from ._arguments import Arguments, Array
 from ._context_state import ContextState
 from ._outputs import AsyncOutputs, Provided, SyncOutputs, refuse_data_dependent
@@ -134,7 +134,7 @@ class _Resources:
     """What an executor owns: the only strong references to them. Released exactly once, by a
     ``weakref.finalize`` (from :meth:`BaseExecutor.close`, or at garbage collection)."""
 
-    __slots__ = ("api", "engine", "runtime", "data_path", "explicit", "label")
+    __slots__ = ("api", "engine", "runtime", "data_path", "explicit", "label", "forked_from")
 
     def __init__(self, label: str) -> None:
         self.api: TensorRTApi | None = None
@@ -143,6 +143,7 @@ class _Resources:
         self.data_path: DataPath | None = None
         self.explicit = False
         self.label = label
+        self.forked_from: int | None = None  # the parent's pid, in a child after fork()
 
 
 def _release(res: _Resources) -> None:
@@ -165,9 +166,11 @@ def _release(res: _Resources) -> None:
         data_path.close()
 
 
-class BaseExecutor:
+class BaseExecutor(_fork.NotCopyable):
     """The shared implementation of :class:`Executor`; a backend subclass names its
-    :class:`~trt_exec.backends.base.TensorRTApi` in ``api_class``."""
+    :class:`~trt_exec.backends.base.TensorRTApi` in ``api_class``. Not copyable or picklable
+    (TypeError); after ``os.fork()`` the child's inherited copy raises ClosedError (:mod:`._fork`).
+    """
 
     backend: ClassVar[str] = ""
     api_class: ClassVar[type[TensorRTApi]]
@@ -205,6 +208,15 @@ class BaseExecutor:
         res.api = self.api_class(trt, engine, layout)
         self._res = res
         self._finalizer = weakref.finalize(self, _release, res)
+        _fork.track(self)
+
+    def _after_fork_in_child(self, parent: int) -> None:
+        res = self._res
+        self._lock = threading.Lock()  # a parent thread may have held it at the fork
+        self._finalizer.detach()  # the parent's CUDA state must not be released from here
+        _fork.park(res.api, res.engine, res.runtime, res.data_path)
+        res.api = res.engine = res.runtime = res.data_path = None
+        res.forked_from = parent
 
     # --- metadata ----------------------------------------------------------------------------
     @property
@@ -297,6 +309,8 @@ class BaseExecutor:
         res = self._res
         api, dp = res.api, res.data_path
         if api is None or dp is None:
+            if res.forked_from is not None:
+                raise _fork.inherited_error(type(self).__name__, res.forked_from)
             raise ClosedError(f"{type(self).__name__} is closed; load the engine again to use it")
         return api, dp
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _fork
 from .errors import ClosedError, ConfigurationError
 from .executor import BaseExecutor
 from .loading import load
@@ -35,8 +36,9 @@ def _release_pool(executors: list[BaseExecutor]) -> None:
         ex.close()
 
 
-class Pool:
-    """``size`` executors sharing one deserialized engine. Thread-safe.
+class Pool(_fork.NotCopyable):
+    """``size`` executors sharing one deserialized engine. Thread-safe. Not copyable or
+    picklable; inherited through ``os.fork()`` it raises ClosedError in the child.
 
     Arguments other than ``size`` are those of :func:`trt_exec.load`. Close it (or use it as a
     context manager) to release every context: :meth:`close` waits for the call in progress on
@@ -63,6 +65,15 @@ class Pool:
         self._closed = False
         self._lock = threading.Lock()
         self._finalizer = weakref.finalize(self, _release_pool, self._executors)
+        self._forked_from: int | None = None
+        _fork.track(self)
+
+    def _after_fork_in_child(self, parent: int) -> None:
+        # The executors park their own resources; the queue may hold none of them (all
+        # borrowed at the fork), so a call must not wait on it.
+        self._forked_from = parent
+        self._lock = threading.Lock()
+        self._finalizer.detach()
 
     @property
     def size(self) -> int:
@@ -76,7 +87,9 @@ class Pool:
         self, inputs: Mapping[str, Any], *, profile: int | None = None
     ) -> dict[str, np.ndarray]:
         """Run ``inputs`` on a free executor (see :meth:`BaseExecutor.infer`)."""
-        if self._closed:
+        if self._closed or self._forked_from is not None:
+            if self._forked_from is not None:
+                raise _fork.inherited_error("Pool", self._forked_from)
             raise ClosedError("Pool is closed; create a new one")
         ex = self._free.get()
         try:
