@@ -412,3 +412,38 @@ def test_doctor_reports_an_empty_tensorrt_folder(tmp_path):
     r = run_cli("doctor", cwd=tmp_path)  # python -m puts the working directory first
     assert r.rc == 1, r
     assert "PROBLEM 'tensorrt' imported from" in r.out and "is not TensorRT" in r.out
+
+
+# --- bench keeps bounded statistics -------------------------------------------------------------
+def test_bench_samples_are_bounded_and_the_summary_exact():
+    from trt_exec.cli.bench import Samples, summarize
+
+    rng = np.random.default_rng(3)
+    values = [int(v) for v in rng.integers(1_000, 900_000, size=20_001)]
+    samples = Samples(keep=64)
+    for i in range(0, len(values), 999):
+        samples.extend(values[i : i + 999])
+    assert len(samples) < 64 and samples.calls == len(values)
+    stride = 1  # every call while it fits, then every 2nd, 4th...: evenly spaced, in order
+    while len(values[::stride]) >= 64:
+        stride *= 2
+    assert list(samples) == values[::stride]
+    s = summarize(samples, wall_ns=10**9)
+    ms = np.array(values) / 1e6
+    assert s.iterations == len(values) and s.throughput_per_s == pytest.approx(len(values))
+    assert s.min == ms.min() and s.max == ms.max()
+    assert s.mean == pytest.approx(ms.mean()) and s.stdev == pytest.approx(ms.std(ddof=1))
+    assert s.p50 == pytest.approx(np.median(ms[::stride]))  # from the kept subsample
+
+
+def test_bench_duration_memory_does_not_grow_with_calls(monkeypatch):
+    from trt_exec.cli import bench
+
+    ticks = iter(range(0, 10**12, 1_000))  # a clock that advances 1 µs per reading
+    monkeypatch.setattr(bench.time, "perf_counter_ns", lambda: next(ticks))
+    calls = []
+    samples, wall = bench.measure(
+        lambda: calls.append(1), warmup=0, iterations=1, duration_s=0.05, keep=128
+    )
+    assert samples.calls == len(calls) > 10_000  # 50 ms of 2 µs calls
+    assert len(samples) < 128
