@@ -82,7 +82,7 @@ def _new_file_mode(path: str) -> int:
         return 0o666 & ~umask
 
 
-def atomic_write(path: str, option: str, write: Callable[[IO[bytes]], None]) -> None:
+def atomic_write(path: str, option: str, write: Callable[[IO[bytes]], object]) -> None:
     """Call ``write`` on a temporary file next to ``path``, then rename it to ``path``.
 
     On any failure (an exception from ``write``, a full disk, KeyboardInterrupt) the temporary
