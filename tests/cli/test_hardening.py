@@ -382,14 +382,20 @@ def test_zero_d_npy_file_keeps_its_shape(capsys, tmp_path, engine):
 
 
 def test_every_input_name_is_addressable_and_names_are_escaped(capsys, tmp_path, odd_engine):
+    engine = tmp_path / "odd\x1b[1m.engine"  # a path with an escape sequence too
+    engine.write_bytes(odd_engine.read_bytes())
+    save = tmp_path / "o\x1b[1m.npz"
     rc, out, err = cli(
-        capsys, "run", str(odd_engine), "--tensorrt", SIM,
+        capsys, "run", str(engine), "--tensorrt", SIM, "--save", str(save),
         "--input", "a=b=zeros:3x4", "--input", "x y=ones:3x4",
     )  # fmt: skip
     assert rc == 0, err
-    assert "\x1b" not in out and "\\x1b[2Jred" in out
+    assert "\x1b" not in out and "\\x1b[2Jred" in out and "odd\\x1b[1m.engine" in out
+    assert "o\\x1b[1m.npz" in out
     rows = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
     assert "zeros" in rows["a=b"] and "[3, 4]" in rows["a=b"]
+    rc, out, err = cli(capsys, "inspect", str(engine), "--tensorrt", SIM)
+    assert rc == 0 and "\x1b" not in out and "\\x1b[2Jred" in out, out
 
 
 def test_engine_paths_that_are_not_regular_files(capsys, tmp_path):

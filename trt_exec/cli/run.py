@@ -19,7 +19,7 @@ from .files import HeaderCheck, NpzReader, check_output_path, open_regular, writ
 from .inputs import inputs_info, inputs_lines, prepare_inputs
 from .opened import OpenedEngine
 from .options import Subcommands, non_negative_float
-from .render import print_json, table
+from .render import print_json, printable, table
 from .schemas import RUN_SCHEMA_ID
 
 __all__ = ["add_parser", "command"]
@@ -226,10 +226,12 @@ def _render(result: dict[str, Any], *, pinned: bool) -> list[str]:
         rows.append(row)
     lines += table(rows)
     if result["saved"]:
-        lines.append(f"saved outputs to {result['saved']}")
+        lines.append(f"saved outputs to {printable(result['saved'])}")
     c = result["compare"]
     if c is not None:
-        lines.append(f"compare with {c['reference']} (rtol={c['rtol']:g}, atol={c['atol']:g})")
+        lines.append(
+            f"compare with {printable(c['reference'])} (rtol={c['rtol']:g}, atol={c['atol']:g})"
+        )
         rows = []
         for name, r in c["outputs"].items():
             if r["status"] == "missing":
