@@ -259,3 +259,21 @@ def test_module_is_importable_without_fork(monkeypatch):
     monkeypatch.delitem(sys.modules, "trt_exec._fork")
     module = importlib.import_module("trt_exec._fork")
     assert callable(module.track)
+
+
+# --- engine files --------------------------------------------------------------------------------
+def test_engine_file_larger_than_memory_is_refused_unread(tmp_path):
+    pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    path = tmp_path / "sparse.engine"
+    with open(path, "wb") as f:
+        f.truncate(pages + 1)  # sparse: no disk is used, and reading it would exhaust memory
+    with pytest.raises(errors.EngineLoadError, match="more than this machine's memory"):
+        trt_exec.load(path, tensorrt=sim(RELEASE))
+
+
+@pytest.mark.parametrize(
+    "path, error", [("", errors.EngineNotFoundError), ("a\0b", errors.EngineLoadError)]
+)
+def test_engine_path_edge_cases_are_typed(path, error):
+    with pytest.raises(error):
+        trt_exec.load(path, tensorrt=sim(RELEASE))
