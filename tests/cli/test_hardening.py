@@ -453,3 +453,18 @@ def test_bench_duration_memory_does_not_grow_with_calls(monkeypatch):
     )
     assert samples.calls == len(calls) > 10_000  # 50 ms of 2 µs calls
     assert len(samples) < 128
+
+
+def test_compare_reference_of_another_shape_is_not_read(capsys, tmp_path, engine):
+    ref = tmp_path / "ref.npz"
+    with zipfile.ZipFile(ref, "w") as zf, zf.open("sum.npy", "w") as m:
+        np.lib.format.write_array_header_1_0(
+            m, {"descr": "<f4", "fortran_order": False, "shape": (10**12, 4)}
+        )  # 16 TB declared: reading it would fail, allocating it would exhaust memory
+    rc, out, err = cli(
+        capsys, "run", str(engine), "--tensorrt", SIM, "--json", "--compare", str(ref)
+    )
+    assert rc == 1, err
+    doc = json.loads(out)["compare"]
+    assert doc["match"] is False and doc["outputs"]["sum"]["status"] == "shape"
+    assert doc["outputs"]["act"]["status"] == "missing"

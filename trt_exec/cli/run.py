@@ -13,7 +13,6 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..errors import BindingError, ConfigurationError
-from ..spec import TensorSpec
 from .exitcodes import EXIT_FAILED, EXIT_OK
 from .files import HeaderCheck, NpzReader, check_output_path, open_regular, write_npz
 from .inputs import inputs_info, inputs_lines, prepare_inputs
@@ -75,10 +74,11 @@ def command(args: argparse.Namespace, out: TextIO) -> int:
                     f"--compare {args.compare!r}: {extra!r} are not outputs of the engine; its "
                     f"outputs are {list(ex.outputs)!r}"
                 )
-            reference = _load_reference(args.compare, ex.outputs)
         if save_inputs is not None:
             write_npz(save_inputs, arrays, "--save-inputs")
         outputs = ex.infer(arrays, profile=args.profile)
+    if args.compare is not None:
+        reference = _load_reference(args.compare, outputs)
     if save is not None:
         write_npz(save, outputs, "--save")
     saved = save
@@ -122,9 +122,17 @@ def _reference_names(path: str) -> list[str]:
         return npz.names
 
 
-def _load_reference(path: str, outputs: Mapping[str, TensorSpec]) -> dict[str, np.ndarray]:
+class _OtherShape(Exception):
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        super().__init__(shape)
+        self.shape, self.dtype = shape, dtype
+
+
+def _load_reference(path: str, outputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The reference arrays; each must be of a dtype comparable with its output's (real numbers
-    or booleans: a complex reference would lose its imaginary part)."""
+    or booleans: a complex reference would lose its imaginary part). A reference whose header
+    declares another shape than its output's is not read (however large it says it is): a
+    zero-strided stand-in of that shape reports the mismatch."""
 
     def comparable(name: str) -> HeaderCheck:
         def check(shape: tuple[int, ...], dtype: np.dtype) -> None:
@@ -134,11 +142,22 @@ def _load_reference(path: str, outputs: Mapping[str, TensorSpec]) -> dict[str, n
                     f"compared with output {name!r} ({outputs[name].dtype.name}); save a real "
                     "(integer, float or bool) reference"
                 )
+            if shape != outputs[name].shape:
+                raise _OtherShape(shape, dtype)
 
         return check
 
+    loaded: dict[str, np.ndarray] = {}
     with NpzReader(path, "--compare") as npz:
-        return {n: npz.read(n, comparable(n)) for n in npz.names}
+        for n in npz.names:
+            try:
+                loaded[n] = npz.read(n, comparable(n))
+            except _OtherShape as other:
+                one = np.zeros(1, other.dtype)
+                loaded[n] = np.lib.stride_tricks.as_strided(
+                    one, shape=other.shape, strides=(0,) * len(other.shape), writeable=False
+                )
+    return loaded
 
 
 def _npz_path(path: str, option: str) -> str:
