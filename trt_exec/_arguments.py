@@ -410,7 +410,7 @@ def _read(name: str, obj: Any, role: str) -> tuple[np.ndarray | DeviceArray, lis
     frozen = frozen_cai(cai)
     # No owner: the caller's mapping holds the object for the call, and the view may be
     # remembered, which must not keep the caller's memory alive.
-    arr = from_cai_dict(frozen, None)
+    arr = from_cai_dict(frozen, None, name)
     try:
         ref = weakref.ref(obj)
     except TypeError:  # no __weakref__ slot: validated every call

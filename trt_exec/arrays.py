@@ -51,24 +51,69 @@ class DeviceArray:
         return True
 
 
-def _from_cai(obj: Any) -> DeviceArray:
-    return from_cai_dict(obj.__cuda_array_interface__, obj)
+def _from_cai(name: str, obj: Any) -> DeviceArray:
+    return from_cai_dict(obj.__cuda_array_interface__, obj, name)
 
 
-def from_cai_dict(cai: Any, owner: Any) -> DeviceArray:
-    """The :class:`DeviceArray` a ``__cuda_array_interface__`` dict describes."""
-    shape = tuple(int(d) for d in cai["shape"])
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def from_cai_dict(cai: Any, owner: Any, name: str = "") -> DeviceArray:
+    """The :class:`DeviceArray` a ``__cuda_array_interface__`` dict describes. Every field the
+    CUDA Array Interface (v3) defines is checked - shape, typestr, data, strides, stream, mask -
+    so a malformed producer gets an :class:`~trt_exec.errors.ArrayError`, not a raw error."""
+    what = f"tensor {name!r}: " if name else ""
+    producer = type(owner).__name__ if owner is not None else "the array"
+
+    def bad(field: str, value: Any, allowed: str) -> ArrayError:
+        return ArrayError(
+            f"{what}__cuda_array_interface__ of {producer} is malformed: {field}={value!r}; "
+            f"{allowed} (the CUDA Array Interface, version 3)"
+        )
+
+    if not isinstance(cai, dict):
+        raise bad("the interface", cai, "it must be a dict")
+    shape = cai.get("shape")
+    if not isinstance(shape, (tuple, list)) or not all(_is_int(d) and d >= 0 for d in shape):
+        raise bad("shape", shape, "it must be a tuple of integers >= 0")
+    typestr = cai.get("typestr")
+    try:
+        dtype = np.dtype(typestr) if isinstance(typestr, str) else None
+    except (TypeError, ValueError):
+        dtype = None
+    if dtype is None or dtype.hasobject:
+        raise bad("typestr", typestr, "it must be a numpy type string such as '<f4'")
+    data = cai.get("data")
+    if (
+        not isinstance(data, (tuple, list))
+        or len(data) != 2
+        or not _is_int(data[0])
+        or data[0] < 0
+        or not isinstance(data[1], (bool, np.bool_))
+    ):
+        raise bad("data", data, "it must be (pointer: int >= 0, read_only: bool)")
     strides = cai.get("strides")
+    if strides is not None and (
+        not isinstance(strides, (tuple, list))
+        or len(strides) != len(shape)
+        or not all(_is_int(st) for st in strides)
+    ):
+        raise bad("strides", strides, f"it must be None or {len(shape)} integers (bytes)")
     stream = cai.get("stream")
+    if stream is not None and not _is_int(stream):
+        raise bad("stream", stream, "it must be None or an integer stream handle")
+    if cai.get("mask") is not None:
+        raise bad("mask", cai["mask"], "masked arrays are not supported; it must be None")
     return DeviceArray(
-        ptr=int(cai["data"][0]),
-        shape=shape,
-        dtype=np.dtype(cai["typestr"]),
-        strides=tuple(int(s) for s in strides) if strides is not None else None,
+        ptr=int(data[0]),
+        shape=tuple(int(d) for d in shape),
+        dtype=dtype,
+        strides=tuple(int(st) for st in strides) if strides is not None else None,
         device=None,
         owner=owner,
         stream=int(stream) if stream is not None else None,
-        readonly=bool(cai["data"][1]),
+        readonly=bool(data[1]),
     )
 
 
@@ -87,7 +132,7 @@ def as_array(name: str, obj: Any, role: str = "input") -> np.ndarray | DeviceArr
     if isinstance(obj, np.ndarray):
         return obj
     if hasattr(obj, "__cuda_array_interface__"):
-        return _from_cai(obj)
+        return _from_cai(name, obj)
     if hasattr(obj, "__dlpack_device__"):
         dev_type, dev_id = obj.__dlpack_device__()
         if int(dev_type) in (_DL_CPU, _DL_CUDA_HOST):

@@ -41,7 +41,7 @@ _INSTALL_HINT = (
 
 def _import_flavor(name: str) -> ModuleType:
     try:
-        return importlib.import_module(name)
+        module = importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name != name:  # the package exists but one of its own imports failed
             raise TensorRTNotFoundError(
@@ -53,6 +53,20 @@ def _import_flavor(name: str) -> ModuleType:
             f"{name!r} is installed but failed to import: {exc}. Its native libraries "
             f"(libnvinfer) may be missing; {_INSTALL_HINT}"
         ) from exc
+    return _checked(module)
+
+
+def _checked(module: ModuleType) -> ModuleType:
+    """``module`` if it has TensorRT's API: an empty ``./tensorrt/`` folder imports as a
+    namespace package (PEP 420) named ``tensorrt``, which is not TensorRT."""
+    if hasattr(module, "Runtime") and hasattr(module, "__version__"):
+        return module
+    where = getattr(module, "__file__", None) or list(getattr(module, "__path__", []))
+    raise TensorRTNotFoundError(
+        f"{module.__name__!r} imported from {where!r} is not TensorRT (it has no Runtime or "
+        "__version__): a folder or file of that name in the working directory or on sys.path "
+        f"hides the real one; rename it or run from another directory. {_INSTALL_HINT}"
+    )
 
 
 def simulated_release(value: str, known: Sequence[str]) -> str:

@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import _trtlog
+from . import _fork, _trtlog
 from ._arguments import Arguments, Array, ShapeValues, host_output
 from ._callsite import user_call_site, warn_at
 from ._context_state import ContextState
@@ -52,7 +52,16 @@ class _Resources:
     """What an executor owns: the only strong references to them. Released exactly once, by a
     ``weakref.finalize`` (from :meth:`BaseExecutor.close`, or at garbage collection)."""
 
-    __slots__ = ("api", "engine", "runtime", "data_path", "explicit", "label", "site")
+    __slots__ = (
+        "api",
+        "engine",
+        "runtime",
+        "data_path",
+        "explicit",
+        "label",
+        "site",
+        "forked_from",
+    )
 
     def __init__(self, label: str) -> None:
         self.site = user_call_site()  # where the user opened it: the leak warning points there
@@ -62,6 +71,7 @@ class _Resources:
         self.data_path: DataPath | None = None
         self.explicit = False
         self.label = label
+        self.forked_from: int | None = None  # the parent's pid, in a child after fork()
 
 
 def _release(res: _Resources) -> None:
@@ -84,9 +94,11 @@ def _release(res: _Resources) -> None:
         data_path.close()
 
 
-class BaseExecutor:
+class BaseExecutor(_fork.NotCopyable):
     """The shared implementation of :class:`Executor`; a backend subclass names its
-    :class:`~trt_exec.backends.base.TensorRTApi` in ``api_class``."""
+    :class:`~trt_exec.backends.base.TensorRTApi` in ``api_class``. Not copyable or picklable
+    (TypeError); after ``os.fork()`` the child's inherited copy raises ClosedError (:mod:`._fork`).
+    """
 
     backend: ClassVar[str] = ""
     api_class: ClassVar[type[TensorRTApi]]
@@ -130,6 +142,15 @@ class BaseExecutor:
         res.api = self.api_class(trt, engine, layout)
         self._res = res
         self._finalizer = weakref.finalize(self, _release, res)
+        _fork.track(self)
+
+    def _after_fork_in_child(self, parent: int) -> None:
+        res = self._res
+        self._lock = threading.Lock()  # a parent thread may have held it at the fork
+        self._finalizer.detach()  # the parent's CUDA state must not be released from here
+        _fork.park(res.api, res.engine, res.runtime, res.data_path)
+        res.api = res.engine = res.runtime = res.data_path = None
+        res.forked_from = parent
 
     # --- metadata ----------------------------------------------------------------------------
     @property
@@ -222,6 +243,8 @@ class BaseExecutor:
         res = self._res
         api, dp = res.api, res.data_path
         if api is None or dp is None:
+            if res.forked_from is not None:
+                raise _fork.inherited_error(type(self).__name__, res.forked_from)
             raise ClosedError(f"{type(self).__name__} is closed; load the engine again to use it")
         return api, dp
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -21,25 +22,71 @@ __all__ = ["load", "read_engine_bytes"]
 _BACKENDS: dict[str, type[BaseExecutor]] = {"v2": V2Executor, "v3": V3Executor}
 
 
+def _memory_limit() -> int | None:
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _read_engine_file(engine: str | os.PathLike[str]) -> bytes:
+    """A serialized engine file's bytes: a regular file only (a FIFO would block forever, a
+    device such as /dev/zero never ends), no larger than this machine's memory (it could not be
+    deserialized), every failure a typed error naming the path."""
+    try:
+        path = os.fspath(engine)
+    except TypeError:
+        raise EngineLoadError(f"engine={engine!r} is not a path") from None
+    origin = f"engine file {path!r}"
+    if not path:
+        raise EngineNotFoundError("engine file '': the path is empty; give the engine's path")
+    if "\0" in str(path):
+        raise EngineLoadError(f"{origin} contains a NUL byte, which no file name can")
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise EngineNotFoundError(f"{origin} does not exist") from None
+    except PermissionError:
+        raise EngineLoadError(f"{origin} is not readable (permission denied)") from None
+    except (OSError, ValueError) as exc:
+        raise EngineLoadError(f"{origin} could not be read: {exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise EngineLoadError(f"{origin} is a directory, not a serialized engine")
+    if not stat.S_ISREG(st.st_mode):
+        raise EngineLoadError(
+            f"{origin} is not a regular file (a pipe, device or socket); save the engine to a "
+            "file, or pass its bytes to load()"
+        )
+    limit = _memory_limit()
+    if limit is not None and st.st_size > limit:
+        raise EngineLoadError(
+            f"{origin} is {st.st_size} bytes, more than this machine's memory ({limit} bytes): "
+            "it cannot be deserialized here"
+        )
+    try:
+        # O_NONBLOCK: should the path have become a FIFO since the check, opening must not wait.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            data = f.read(st.st_size + 1)  # bounded, even if the file grew since stat
+    except PermissionError:
+        raise EngineLoadError(f"{origin} is not readable (permission denied)") from None
+    except IsADirectoryError:
+        raise EngineLoadError(f"{origin} is a directory, not a serialized engine") from None
+    except OSError as exc:
+        raise EngineLoadError(f"{origin} could not be read: {exc}") from exc
+    if len(data) > st.st_size:
+        raise EngineLoadError(f"{origin} changed size while it was read; read it again")
+    return data
+
+
 def read_engine_bytes(engine: str | os.PathLike[str] | bytes | bytearray | memoryview) -> bytes:
     """The serialized engine as bytes, from bytes-like data or a file path."""
     if isinstance(engine, (bytes, bytearray, memoryview)):
         data = bytes(engine)
         origin = "engine bytes"
     elif isinstance(engine, (str, os.PathLike)):
-        path = os.fspath(engine)
-        origin = f"engine file {path!r}"
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except FileNotFoundError:
-            raise EngineNotFoundError(f"{origin} does not exist") from None
-        except IsADirectoryError:
-            raise EngineLoadError(f"{origin} is a directory, not a serialized engine") from None
-        except PermissionError:
-            raise EngineLoadError(f"{origin} is not readable (permission denied)") from None
-        except OSError as exc:
-            raise EngineLoadError(f"{origin} could not be read: {exc}") from exc
+        data = _read_engine_file(engine)
+        origin = f"engine file {os.fspath(engine)!r}"
     else:
         try:
             data = bytes(memoryview(engine))

@@ -18,6 +18,7 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from . import _fork
 from ._callsite import CallSite, user_call_site, warn_at
 from .aio import Dispatcher
 from .discovery import find_tensorrt, is_simulated
@@ -101,7 +102,7 @@ def _placement(devices: Any, size: int, trt: Any) -> list[int]:
     return [ordinals[i % len(ordinals)] for i in range(size)]
 
 
-class Pool:
+class Pool(_fork.NotCopyable):
     """``size`` executors over one engine, on one GPU or several. Thread-safe and asyncio-ready.
 
     Arguments other than ``size`` and ``devices`` are those of :func:`trt_exec.load`.
@@ -174,6 +175,15 @@ class Pool:
         self._closed = False
         self._lock = threading.Lock()
         self._finalizer = weakref.finalize(self, _release_pool, self._executors, user_call_site())
+        self._forked_from: int | None = None
+        _fork.track(self)
+
+    def _after_fork_in_child(self, parent: int) -> None:
+        # The executors park their own resources; the queue may hold none of them (all
+        # borrowed at the fork), so a call must not wait on it.
+        self._forked_from = parent
+        self._lock = threading.Lock()
+        self._finalizer.detach()
 
     # --- metadata ----------------------------------------------------------------------------
     @property
@@ -213,7 +223,9 @@ class Pool:
 
     # --- calls -------------------------------------------------------------------------------
     def _check_open(self) -> None:
-        if self._closed:
+        if self._closed or self._forked_from is not None:
+            if self._forked_from is not None:
+                raise _fork.inherited_error("Pool", self._forked_from)
             raise ClosedError("Pool is closed; create a new one")
 
     def infer(

@@ -25,7 +25,7 @@ from .cuda.driver import (
     status_name,
     stream_handle,
 )
-from .errors import ShapeError
+from .errors import ClosedError, ShapeError
 
 __all__ = ["AsyncResult", "DeviceTensor", "EventLender", "ResultBuilder", "wait_event"]
 
@@ -168,7 +168,7 @@ class ResultBuilder:
         assert self.mem is not None
         ptr = int(check("cuMemAllocAsync", driver().cuMemAllocAsync(max(nbytes, 1), stream)))
         self.mem.ptrs.append(ptr)
-        return DeviceTensor(ptr, shape, dtype, self.device or 0, stream, self.keep)
+        return DeviceTensor(ptr, shape, dtype, self.device or 0, stream, self.keep, self.mem)
 
     def seal(self, stream: int) -> AsyncResult:
         mem = self.mem
@@ -191,10 +191,13 @@ class DeviceTensor:
 
     Exposes ``__cuda_array_interface__`` (v3, with the producing stream), so
     ``torch.as_tensor(t, device="cuda")`` and ``cupy.asarray(t)`` use it without a copy. The
-    memory lives as long as this object or its :class:`AsyncResult` does.
+    memory lives as long as this object or its :class:`AsyncResult` does. After
+    :meth:`AsyncResult.release` it is freed: ``ptr``, ``__cuda_array_interface__`` and
+    :meth:`numpy` then raise :class:`~trt_exec.errors.ClosedError` instead of exposing freed
+    memory.
     """
 
-    __slots__ = ("ptr", "shape", "dtype", "device", "stream", "_owner", "__weakref__")
+    __slots__ = ("_ptr", "shape", "dtype", "device", "stream", "_owner", "_mem", "__weakref__")
 
     def __init__(
         self,
@@ -204,13 +207,33 @@ class DeviceTensor:
         device: int,
         stream: int,
         owner: Any,
+        mem: _ResultMemory | None = None,
     ) -> None:
-        self.ptr = ptr
+        self._ptr = ptr
         self.shape = tuple(shape)
         self.dtype = np.dtype(dtype)
         self.device = device
         self.stream = stream
         self._owner = owner
+        self._mem = mem
+
+    @property
+    def released(self) -> bool:
+        """True once :meth:`AsyncResult.release` freed this tensor's memory."""
+        mem = self._mem
+        return mem is not None and mem.released
+
+    @property
+    def ptr(self) -> int:
+        """The device address; raises ClosedError once the memory is released."""
+        mem = self._mem
+        if mem is not None and mem.released:
+            raise ClosedError(
+                f"DeviceTensor shape={self.shape} dtype={self.dtype.name}: its memory was freed "
+                "by AsyncResult.release(); copy it (.numpy(), torch.clone) before releasing the "
+                "result"
+            )
+        return self._ptr
 
     @property
     def nbytes(self) -> int:
@@ -230,11 +253,12 @@ class DeviceTensor:
 
     def numpy(self) -> np.ndarray:
         """Copy to a new numpy array (waits for the producing stream)."""
+        ptr = self.ptr  # raises once released
         drv = driver()
         out = np.empty(self.shape, self.dtype)
         if self.nbytes:
             check("cuStreamSynchronize", drv.cuStreamSynchronize(self.stream))
-            check("cuMemcpyDtoH", drv.cuMemcpyDtoH(out.ctypes.data, self.ptr, self.nbytes))
+            check("cuMemcpyDtoH", drv.cuMemcpyDtoH(out.ctypes.data, ptr, self.nbytes))
         return out
 
     def copy_to_host(self) -> np.ndarray:
@@ -253,9 +277,10 @@ class DeviceTensor:
         return out
 
     def __repr__(self) -> str:
+        where = "released" if self.released else f"ptr={self._ptr:#x}"
         return (
             f"<DeviceTensor shape={self.shape} dtype={self.dtype.name} device={self.device} "
-            f"ptr={self.ptr:#x}>"
+            f"{where}>"
         )
 
 

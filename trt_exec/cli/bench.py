@@ -15,7 +15,8 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, TextIO
 
@@ -23,16 +24,18 @@ import numpy as np
 
 from ..errors import ConfigurationError
 from .exitcodes import EXIT_OK
+from .files import atomic_write, check_output_path
 from .inputs import inputs_info, inputs_lines, prepare_inputs
 from .opened import OpenedEngine
 from .options import Subcommands, non_negative_int, positive_float, positive_int
-from .render import print_json
+from .render import print_json, printable
 from .schemas import BENCH_SCHEMA_ID
 
 __all__ = [
     "add_parser",
     "command",
     "LatencyStats",
+    "Samples",
     "summarize",
     "measure",
     "Progress",
@@ -81,8 +84,27 @@ def add_parser(commands: Subcommands) -> None:
     )
 
 
+#: The --plot formats (file name extensions), each written by matplotlib's Agg backend.
+PLOT_FORMATS = ("png", "svg", "pdf")
+
+
+def plot_path(path: str) -> str:
+    """The file ``--plot PATH`` writes: ``.png`` appended when PATH has no extension; a folder,
+    an empty path or another extension is refused (before the run)."""
+    check_output_path(path, "--plot")
+    ext = os.path.splitext(os.path.basename(path))[1]
+    if not ext:
+        return check_output_path(path + ".png", "--plot")
+    if ext[1:].lower() not in PLOT_FORMATS:
+        raise ConfigurationError(
+            f"--plot {path!r}: {ext!r} is not a plot format; use a .png, .svg or .pdf file name"
+        )
+    return path
+
+
 def command(args: argparse.Namespace, out: TextIO) -> int:
-    if args.plot:
+    plot = plot_path(args.plot) if args.plot is not None else None
+    if plot is not None:
         try:
             import matplotlib  # noqa: F401
         except ImportError:
@@ -116,17 +138,14 @@ def command(args: argparse.Namespace, out: TextIO) -> int:
         graphs = ex.cuda_graphs if args.cuda_graph else None
         data_path = opened.data_path
     stats = summarize(samples, wall)
-    if args.plot:
+    if plot is not None:
         title = (
             f"{os.path.basename(opened.path)} - {opened.tensorrt['module']} "
             f"{opened.tensorrt['version']}"
             + (" SIMULATED" if opened.tensorrt["simulated"] else "")
             + f" - backend {opened.backend['name']}"
         )
-        try:
-            write_plot(args.plot, samples, stats, title)
-        except OSError as exc:
-            raise ConfigurationError(f"--plot {args.plot!r}: cannot write it ({exc})") from None
+        write_plot(plot, samples, stats, title)
     inputs = inputs_info(arrays, sources)
     if args.json:
         print_json(
@@ -145,7 +164,7 @@ def command(args: argparse.Namespace, out: TextIO) -> int:
                 "duration_s": stats.duration_s,
                 "latency_ms": stats.latency_ms(),
                 "throughput_per_s": stats.throughput_per_s,
-                "plot": args.plot,
+                "plot": plot,
             },
             out,
         )
@@ -167,8 +186,8 @@ def command(args: argparse.Namespace, out: TextIO) -> int:
     lines.append(f"throughput {stats.throughput_per_s:,.1f} inferences/s")
     lines.append("histogram")
     lines += histogram_text(samples)
-    if args.plot:
-        lines.append(f"plot       {args.plot}")
+    if plot is not None:
+        lines.append(f"plot       {printable(plot)}")
     print("\n".join(lines), file=out)
     return EXIT_OK
 
@@ -215,24 +234,109 @@ class LatencyStats:
         return {k: d[k] for k in ("min", "mean", "stdev", "p50", "p90", "p99", "max")}
 
 
+class Samples(Sequence[int]):
+    """The latencies of the timed calls in bounded memory, however long ``--duration`` runs.
+
+    Count, total, min, max, mean and variance (Welford's update) are exact over every call. The
+    kept samples - for the percentiles, the histogram and the plot's timeline - are every call
+    until ``keep`` are held, then every 2nd, 4th, ... call (halved in place each time the buffer
+    fills): an evenly spaced, time-ordered subsample of at most ``keep`` values (8 bytes each).
+    The sequence protocol reads the kept samples.
+    """
+
+    def __init__(self, keep: int = 1 << 20) -> None:
+        if keep < 2:
+            raise ValueError(f"keep={keep!r} must be >= 2")
+        self._keep = keep
+        self._kept = array("q")
+        self._stride = 1
+        self.calls = 0
+        self.total = 0
+        self.min = 0
+        self.max = 0
+        self._mean = 0.0
+        self._m2 = 0.0
+
+    def add(self, ns: int) -> None:
+        self.extend((ns,))
+
+    def extend(self, chunk: Sequence[int]) -> None:
+        """Fold a chunk of samples in (vectorized: measure() calls this every few thousand
+        calls, so the timing loop itself only appends to a short list)."""
+        if not len(chunk):
+            return
+        a = np.asarray(chunk, dtype=np.int64)
+        n_a, n_b = self.calls, len(a)
+        mean_b = float(a.mean())
+        m2_b = float(((a - mean_b) ** 2).sum())
+        n = n_a + n_b
+        delta = mean_b - self._mean
+        # Chan et al.'s pairwise update of the mean and the sum of squared deviations.
+        self._mean += delta * n_b / n
+        self._m2 += m2_b + delta * delta * n_a * n_b / n
+        lo, hi = int(a.min()), int(a.max())
+        self.min = lo if n_a == 0 else min(self.min, lo)
+        self.max = hi if n_a == 0 else max(self.max, hi)
+        self.total += int(a.sum())
+        self.calls = n
+        # Keep call numbers that are multiples of the stride (numbered from 0).
+        first = (-n_a) % self._stride
+        self._kept.extend(a[first :: self._stride].tolist())
+        while len(self._kept) >= self._keep:
+            self._kept = self._kept[::2]
+            self._stride *= 2
+
+    @property
+    def mean(self) -> float:
+        return self._mean
+
+    @property
+    def variance(self) -> float:
+        """The sample variance (ddof=1); 0 for one sample."""
+        return self._m2 / (self.calls - 1) if self.calls > 1 else 0.0
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._kept[i]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._kept)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.asarray(np.frombuffer(self._kept, dtype=np.int64), dtype=dtype)
+
+
 def summarize(samples_ns: Sequence[int], wall_ns: int) -> LatencyStats:
-    """Statistics of ``samples_ns`` (one per call) measured over ``wall_ns`` of wall-clock."""
-    if not samples_ns:
+    """Statistics of ``samples_ns`` (one per call, or a :class:`Samples`) measured over
+    ``wall_ns`` of wall-clock. From a :class:`Samples`, count, min, max, mean and stdev are exact
+    over every call and the percentiles come from the kept samples."""
+    if not len(samples_ns):
         raise ValueError("no samples: at least one iteration is needed")
     ms = np.asarray(samples_ns, dtype=np.float64) / 1e6
     p50, p90, p99 = (float(v) for v in np.percentile(ms, [50, 90, 99]))
     wall_s = max(wall_ns, 1) / 1e9
+    if isinstance(samples_ns, Samples):
+        count = samples_ns.calls
+        lo, hi = samples_ns.min / 1e6, samples_ns.max / 1e6
+        mean, stdev = samples_ns.mean / 1e6, math.sqrt(samples_ns.variance) / 1e6
+    else:
+        count = len(ms)
+        lo, hi = float(ms.min()), float(ms.max())
+        mean = float(ms.mean())
+        stdev = float(ms.std(ddof=1)) if len(ms) > 1 else 0.0
     return LatencyStats(
-        iterations=len(ms),
+        iterations=count,
         duration_s=wall_s,
-        min=float(ms.min()),
-        mean=float(ms.mean()),
-        stdev=float(ms.std(ddof=1)) if len(ms) > 1 else 0.0,
+        min=lo,
+        mean=mean,
+        stdev=stdev,
         p50=p50,
         p90=p90,
         p99=p99,
-        max=float(ms.max()),
-        throughput_per_s=len(ms) / wall_s,
+        max=hi,
+        throughput_per_s=count / wall_s,
     )
 
 
@@ -275,6 +379,9 @@ class Progress:
             self._stream.flush()
 
 
+_CHUNK = 4096  # samples appended to a list between folds into Samples
+
+
 def measure(
     call: Callable[[], Any],
     *,
@@ -282,46 +389,64 @@ def measure(
     iterations: int,
     duration_s: float | None,
     progress: Progress | None = None,
-) -> tuple[list[int], int]:
+    keep: int = 1 << 20,
+) -> tuple[Samples, int]:
     """Run ``call`` ``warmup`` times untimed, then ``iterations`` times (or for ``duration_s``
-    seconds when given, at least once), timing each call. Returns (samples in ns, wall ns)."""
+    seconds when given, at least once), timing each call. Returns (the samples in ns, at most
+    ``keep`` of them kept: :class:`Samples`; the wall-clock ns). The progress bar is cleared
+    however the loop ends, Ctrl-C included."""
     clock = time.perf_counter_ns
-    for i in range(warmup):
-        call()
+    samples = Samples(keep)
+    chunk: list[int] = []
+    append = chunk.append
+
+    def fold() -> None:
+        samples.extend(chunk)
+        chunk.clear()
+
+    try:
+        for i in range(warmup):
+            call()
+            if progress is not None:
+                progress.update((i + 1) / max(warmup, 1), f"warm-up {i + 1}/{warmup}")
+        limit_ns = None if duration_s is None else int(duration_s * 1e9)
+        start = clock()
+        if limit_ns is None:
+            for i in range(iterations):
+                t0 = clock()
+                call()
+                t1 = clock()
+                append(t1 - t0)
+                if len(chunk) >= _CHUNK:
+                    fold()
+                if progress is not None:
+                    progress.update(
+                        (i + 1) / iterations,
+                        f"{i + 1}/{iterations}  last {format_duration((t1 - t0) / 1e6)}",
+                    )
+        else:
+            n = 0
+            while True:
+                t0 = clock()
+                call()
+                t1 = clock()
+                append(t1 - t0)
+                n += 1
+                if len(chunk) >= _CHUNK:
+                    fold()
+                elapsed = t1 - start
+                if progress is not None:
+                    progress.update(
+                        elapsed / limit_ns,
+                        f"{elapsed / 1e9:.1f}/{duration_s:g} s  {n} calls",
+                    )
+                if elapsed >= limit_ns:
+                    break
+        wall = clock() - start
+        fold()
+    finally:
         if progress is not None:
-            progress.update((i + 1) / max(warmup, 1), f"warm-up {i + 1}/{warmup}")
-    samples: list[int] = []
-    append = samples.append
-    limit_ns = None if duration_s is None else int(duration_s * 1e9)
-    start = clock()
-    if limit_ns is None:
-        for _ in range(iterations):
-            t0 = clock()
-            call()
-            t1 = clock()
-            append(t1 - t0)
-            if progress is not None:
-                n = len(samples)
-                progress.update(
-                    n / iterations, f"{n}/{iterations}  last {format_duration((t1 - t0) / 1e6)}"
-                )
-    else:
-        while True:
-            t0 = clock()
-            call()
-            t1 = clock()
-            append(t1 - t0)
-            elapsed = t1 - start
-            if progress is not None:
-                progress.update(
-                    elapsed / limit_ns,
-                    f"{elapsed / 1e9:.1f}/{duration_s:g} s  {len(samples)} calls",
-                )
-            if elapsed >= limit_ns:
-                break
-    wall = clock() - start
-    if progress is not None:
-        progress.close()
+            progress.close()
     return samples, wall
 
 
@@ -375,7 +500,8 @@ def write_plot(path: str, samples_ns: Sequence[int], stats: LatencyStats, title:
     line.set_ylabel("latency (µs)")
     line.set_title("timeline")
     fig.suptitle(title)
+    fmt = os.path.splitext(path)[1][1:].lower() or "png"
     try:
-        fig.savefig(path, dpi=100)
+        atomic_write(path, "--plot", lambda f: fig.savefig(f, dpi=100, format=fmt))
     finally:
         plt.close(fig)

@@ -23,12 +23,13 @@ from ..discovery import (
     module_flavor,
     module_version,
 )
-from ..errors import ConfigurationError, ExecutionError
+from ..errors import ExecutionError
 from ..loading import load
 from ..testing.matrix import SIM_RUNS
 from .exitcodes import EXIT_FAILED, EXIT_OK
+from .files import atomic_write, check_output_path
 from .options import Subcommands
-from .render import format_bytes, table
+from .render import format_bytes, printable, table
 
 if TYPE_CHECKING:
     from ..executor import BaseExecutor
@@ -59,7 +60,7 @@ def add_parser(commands: Subcommands) -> None:
 
 
 def command(args: argparse.Namespace, out: TextIO) -> int:
-    if args.save_engine:
+    if args.save_engine is not None:
         return _save_engine(args.save_engine, args.tensorrt, out)
     return run_demo(out)
 
@@ -67,6 +68,7 @@ def command(args: argparse.Namespace, out: TextIO) -> int:
 def _save_engine(path: str, tensorrt: str | None, out: TextIO) -> int:
     from ..testing import DEMO_NETWORK, EngineBuildError, build_engine
 
+    check_output_path(path, "--save-engine")  # before the build
     trt = find_tensorrt(tensorrt)
     label = f"{module_flavor(trt)} {module_version(trt)}"
     label += " (SIMULATED)" if is_simulated(trt) else ""
@@ -74,12 +76,11 @@ def _save_engine(path: str, tensorrt: str | None, out: TextIO) -> int:
         plan = build_engine(trt, DEMO_NETWORK)
     except EngineBuildError as exc:
         raise ExecutionError(f"{label} could not build the demo network: {exc}") from exc
-    try:
-        with open(path, "wb") as f:
-            f.write(plan)
-    except OSError as exc:
-        raise ConfigurationError(f"--save-engine {path!r}: cannot write it ({exc})") from None
-    print(f"wrote {path} ({format_bytes(len(plan))}), the demo network built by {label}", file=out)
+    atomic_write(path, "--save-engine", lambda f: f.write(plan))
+    print(
+        f"wrote {printable(path)} ({format_bytes(len(plan))}), the demo network built by {label}",
+        file=out,
+    )
     return EXIT_OK
 
 

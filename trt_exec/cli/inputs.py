@@ -10,11 +10,17 @@ Forms (one per ``--input``, repeatable)::
     name=zeros[:4x16]
     name=ones[:4x16]
 
-A generator without a shape, and an input not named by any ``--input`` (generated as
-``random``), takes the input's ``opt`` shape in the chosen profile, except that its dynamic
-dimensions follow the inputs given (same position, inside its bounds): ``--input x=random:12x4``
-generates ``y`` at 12x4 too. If the shapes still do not fit, the error says which inputs were
-generated, at what shape, and the ``--input`` to pass. Errors are
+NAME is matched against the engine's input names first (the longest that ``SPEC`` starts with,
+followed by ``=``), so every name is addressable as written, spaces and ``=`` included:
+``--input 'a=b=zeros'`` for an input named ``a=b`` (quote it for the shell). The shape and dtype
+of a file's array are checked against the engine (the input's dtype, a shape inside a profile)
+from its header, before the data is read; an .npz archive reads only the members asked for.
+
+A generator without a shape uses the input's ``opt`` shape in the chosen profile (or its static
+shape). Inputs not named by any ``--input`` are generated as ``random``; their dynamic
+dimensions follow the inputs given (same position, inside its bounds): ``--input
+x=random:12x4`` generates ``y`` at 12x4 too. If the shapes still do not fit, the error says
+which inputs were generated, at what shape, and the ``--input`` to pass. Errors are
 :class:`~trt_exec.errors.ConfigurationError` (bad syntax, unreadable file, wrong dtype) or
 :class:`~trt_exec.errors.BindingError` (a name the engine does not have).
 """
@@ -23,7 +29,6 @@ from __future__ import annotations
 
 import os
 import re
-import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +38,7 @@ import numpy as np
 
 from ..errors import BindingError, ConfigurationError, ShapeError
 from ..spec import Shape, TensorSpec, check_shape, choose_profile
+from .files import HeaderCheck, NpzReader, open_regular, read_npy
 from .render import table
 
 if TYPE_CHECKING:
@@ -81,15 +87,23 @@ def parse_shape(text: str, *, option: str) -> Shape:
     return dims
 
 
-def parse_input(text: str) -> InputSpec:
-    """Parse one ``--input`` value (syntax only; the engine is not needed)."""
+def parse_input(text: str, names: Sequence[str] = ()) -> InputSpec:
+    """Parse one ``--input`` value (syntax only). ``names`` are the engine's input names: when
+    ``text`` starts with one of them and ``=``, that is the name (the longest such), so names
+    containing ``=`` or spaces are given as written: ``--input 'a=b=random:2x2'`` for input
+    ``a=b``."""
     option = f"--input {text!r}"
-    if "=" not in text:
+    exact = [n for n in names if text.startswith(n + "=")]
+    if exact:
+        name = max(exact, key=len)
+        source = text[len(name) + 1 :]
+    elif "=" not in text:
         if text.endswith(".npz"):
             return InputSpec(text, None, "npz", path=text)
         raise ConfigurationError(f"{option} is not NAME=SOURCE; {_SYNTAX}")
-    name, _, source = text.partition("=")
-    name = name.strip()
+    else:
+        name, _, source = text.partition("=")
+        name = name.strip()
     if not name:
         raise ConfigurationError(f"{option} has an empty tensor name; {_SYNTAX}")
     if not source:
@@ -98,7 +112,7 @@ def parse_input(text: str) -> InputSpec:
     if gen in GENERATORS:
         shape = parse_shape(shape_text, option=option) if sep else None
         return InputSpec(text, name, gen, shape=shape)
-    if source.endswith((".npy", ".npz")) or os.path.exists(source):
+    if source.endswith((".npy", ".npz")) or os.path.lexists(source):
         return InputSpec(text, name, "file", path=source)
     if sep and os.sep not in gen:
         raise ConfigurationError(
@@ -111,47 +125,56 @@ def parse_input(text: str) -> InputSpec:
     )
 
 
-def load_array_file(path: str, option: str) -> np.ndarray | dict[str, np.ndarray]:
-    """The array of a .npy file, or a .npz file's arrays by name; ``option`` prefixes errors."""
-    try:
-        loaded = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise ConfigurationError(f"{option}: file {path!r} does not exist") from None
-    except IsADirectoryError:
-        raise ConfigurationError(
-            f"{option}: {path!r} is a directory, not a .npy/.npz file"
-        ) from None
-    except PermissionError:
-        raise ConfigurationError(
-            f"{option}: file {path!r} is not readable (permission denied)"
-        ) from None
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ConfigurationError(
-            f"{option}: {path!r} {_not_numpy(path) or f'is not a readable .npy/.npz file ({exc})'}"
-        ) from None
-    if isinstance(loaded, np.lib.npyio.NpzFile):
-        with loaded:
-            return {k: loaded[k] for k in loaded.files}
-    return np.asarray(loaded)
+def load_array_file(
+    path: str, option: str, names: Sequence[str] | None = None
+) -> np.ndarray | dict[str, np.ndarray]:
+    """The array of a .npy file, or a .npz file's arrays by name (only ``names`` when given);
+    ``option`` prefixes errors. Headers are checked before any data is read
+    (:mod:`trt_exec.cli.files`)."""
+    if _is_zip(path, option):
+        with NpzReader(path, option) as npz:
+            return npz.read_all(names)
+    return read_npy(path, option)
 
 
-def _not_numpy(path: str) -> str:
-    """Why ``path`` is not a numpy file, judged by its first bytes ("" when it looks like one).
+def _is_zip(path: str, option: str) -> bool:
+    with open_regular(path, option) as f:
+        try:
+            return f.read(4) == b"PK\x03\x04"
+        except OSError as exc:
+            raise ConfigurationError(
+                f"{option}: file {path!r} cannot be read ({exc.strerror or exc})"
+            ) from None
 
-    np.load takes any file that is neither a .npy (magic ``\\x93NUMPY``) nor a zip (``PK``)
-    for a pickle, so without this a text file gets numpy's advice about ``allow_pickle``.
-    """
-    try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-    except OSError:
-        return ""
-    if head.startswith((b"\x93NUMPY", b"PK")):
-        return ""
-    what = "is empty" if not head else f"starts with {head!r}"
-    return (
-        f"is not a .npy or .npz file (it {what}; a .npy file starts with b'\\x93NUMPY', a .npz "
-        "file is a zip archive); write arrays with numpy.save / numpy.savez"
+
+def _fits(spec: TensorSpec, num_profiles: int, text: str) -> HeaderCheck:
+    """A header check: the declared dtype and shape must be the input's, within some profile -
+    checked before the array is read or generated, so a huge declared shape costs nothing."""
+
+    def check(shape: tuple[int, ...], dtype: np.dtype) -> None:
+        _check_dtype(spec, dtype, text)
+        checked = check_shape(spec, shape)
+        # A shape tensor's profiles bound its values, which the header does not hold.
+        if spec.profile_shapes and spec.profile_values is None:
+            choose_profile({spec.name: spec}, {spec.name: checked}, num_profiles)
+
+    return check
+
+
+def _check_dtype(spec: TensorSpec, dtype: np.dtype, text: str) -> None:
+    want = spec.dtype
+    if dtype == want:
+        return
+    if dtype.newbyteorder("=") == want.newbyteorder("="):
+        order = {">": "big-endian", "<": "little-endian"}
+        raise ConfigurationError(
+            f"--input {text!r}: the array is {dtype.name} in {order.get(dtype.byteorder, 'native')}"
+            f" byte order ({dtype.str!r}) but the engine's input {spec.name!r} is {want.name} in "
+            f"this machine's byte order ({want.str!r}); save it with arr.astype({want.str!r})"
+        )
+    raise ConfigurationError(
+        f"--input {text!r}: the array is {dtype.name} but the engine's input {spec.name!r} "
+        f"is {want.name}; save it as {want.name} (e.g. arr.astype({want.name!r}))"
     )
 
 
@@ -275,6 +298,8 @@ def resolve_inputs(
     arrays: dict[str, np.ndarray] = {}
     sources: dict[str, str] = {}
 
+    num_profiles = max((len(sp.profile_shapes) for sp in inputs.values()), default=1) or 1
+
     def put(name: str, arr: np.ndarray, source: str, text: str) -> None:
         if name not in inputs:
             raise BindingError(
@@ -284,13 +309,9 @@ def resolve_inputs(
             raise ConfigurationError(
                 f"--input {text!r}: input {name!r} is given twice (also by {sources[name]})"
             )
-        want = inputs[name].dtype
-        if arr.dtype != want:
-            raise ConfigurationError(
-                f"--input {text!r}: the array is {arr.dtype.name} but the engine's input {name!r} "
-                f"is {want.name}; save it as {want.name} (e.g. arr.astype({want.name!r}))"
-            )
-        arrays[name] = np.ascontiguousarray(arr)
+        _check_dtype(inputs[name], arr.dtype, text)
+        # Not np.ascontiguousarray: it turns a 0-d array into shape (1,).
+        arrays[name] = arr if arr.flags.c_contiguous else np.array(arr, order="C")
         sources[name] = source
 
     for s in specs:
@@ -304,27 +325,35 @@ def resolve_inputs(
         option = f"--input {s.text!r}"
         if s.kind == "npz":
             assert s.path is not None
-            loaded = load_array_file(s.path, option)
-            if not isinstance(loaded, dict):
-                raise ConfigurationError(
-                    f"{option}: {s.path!r} holds one array, not an .npz archive"
-                )
-            for key, arr in loaded.items():
-                put(key, arr, f"{s.path}[{key}]", s.text)
+            with NpzReader(s.path, option) as npz:
+                for key in npz.names:
+                    if key not in inputs:
+                        raise BindingError(
+                            f"{option}: {s.path!r} has array {key!r}, but the engine has no "
+                            f"input {key!r}; its inputs are {allowed!r}"
+                        )
+                for key in npz.names:
+                    check = _fits(inputs[key], num_profiles, s.text)
+                    put(key, npz.read(key, check), f"{s.path}[{key}]", s.text)
         elif s.kind == "file":
             assert s.path is not None and s.name is not None
-            loaded = load_array_file(s.path, option)
-            if isinstance(loaded, dict):
-                if s.name not in loaded:
-                    raise ConfigurationError(
-                        f"{option}: {s.path!r} has no array named {s.name!r}; it has "
-                        f"{sorted(loaded)!r}"
-                    )
-                loaded = loaded[s.name]
+            check = _fits(inputs[s.name], num_profiles, s.text)
+            if _is_zip(s.path, option):
+                with NpzReader(s.path, option) as npz:
+                    if s.name not in npz.names:
+                        raise ConfigurationError(
+                            f"{option}: {s.path!r} has no array named {s.name!r}; it has "
+                            f"{sorted(npz.names)!r}"
+                        )
+                    loaded = npz.read(s.name, check)
+            else:
+                loaded = read_npy(s.path, option, check)
             put(s.name, loaded, s.path, s.text)
         elif s.shape is not None:
             assert s.name is not None
-            put(s.name, generate(s.kind, s.shape, inputs[s.name].dtype, rng), s.kind, s.text)
+            spec = inputs[s.name]
+            _fits(spec, num_profiles, s.text)(s.shape, spec.dtype)
+            put(s.name, generate(s.kind, s.shape, spec.dtype, rng), s.kind, s.text)
         else:
             pending.append(s)
     k = profile if profile is not None else _profile_for(inputs, arrays)
@@ -356,7 +385,7 @@ def prepare_inputs(
 ) -> tuple[dict[str, np.ndarray], dict[str, str], int]:
     """The arrays for ``--input`` values ``texts``, where each came from, and the profile the
     executor will run them in."""
-    specs = [parse_input(text) for text in texts]
+    specs = [parse_input(text, list(ex.inputs)) for text in texts]
     arrays, sources = resolve_inputs(specs, ex.inputs, profile=profile, seed=seed)
     with explain_generated(arrays, sources):
         shapes = {

@@ -14,7 +14,14 @@ from ..backends.v2 import V2Executor
 from .exitcodes import EXIT_OK
 from .opened import OpenedEngine
 from .options import Subcommands
-from .render import describe_backend, describe_tensorrt, format_bytes, print_json, table
+from .render import (
+    describe_backend,
+    describe_tensorrt,
+    format_bytes,
+    print_json,
+    printable,
+    table,
+)
 from .schemas import INSPECT_SCHEMA_ID
 
 if TYPE_CHECKING:
@@ -128,7 +135,7 @@ def render_inspect(report: dict[str, Any]) -> str:
     """The text output of ``inspect``, from :func:`engine_report`'s document."""
     eng = report["engine"]
     lines = [
-        f"engine        {eng['path']} ({format_bytes(eng['size_bytes'])})",
+        f"engine        {printable(eng['path'])} ({format_bytes(eng['size_bytes'])})",
         f"TensorRT      {describe_tensorrt(report['tensorrt'])}",
         f"backend       {describe_backend(report['backend'])}",
         f"profiles      {report['num_profiles']}",

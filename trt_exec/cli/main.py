@@ -22,19 +22,20 @@ for the failing call; ``--debug`` adds the traceback. TensorRT's ILogger goes to
 from __future__ import annotations
 
 import argparse
+import errno
+import io
 import logging
 import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TextIO, cast
 
 from .._version import __version__
 from ..errors import TrtExecError
-from . import bench, demo, doctor, inspect, run
-from .exitcodes import EXIT_CODES, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from .exitcodes import EXIT_CODES, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
 from .options import Handler, Subcommands, simulator_note
-from .render import in_flags
+from .render import in_flags, printable
 
 __all__ = ["main", "build_parser", "EXIT_CODES"]
 
@@ -69,6 +70,9 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands = Subcommands(sub, epilog)
+    # Imported here, inside main()'s handlers: Ctrl-C while they load is a clean exit 130.
+    from . import bench, demo, doctor, inspect, run
+
     for module in (inspect, run, bench, doctor, demo):  # the order of the help
         module.add_parser(commands)
     return parser
@@ -114,59 +118,127 @@ def _setup_logging(verbose: int, stream: TextIO) -> _CliLogHandler:
 
 # --- running a command -------------------------------------------------------------------------
 def _error(message: str, err: TextIO) -> None:
-    err.write(f"trt-exec: error: {message}\n")
+    # Names and paths in a message come from files: escape what would drive the terminal.
+    err.write(f"trt-exec: error: {printable(message)}\n")
+
+
+def _silence_stdout() -> None:
+    """Point file descriptor 1 at the null device, so that the interpreter's final flush of
+    what is still buffered cannot fail again and print a traceback (the recipe of Python's
+    ``signal`` documentation for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
+def _stdout_error(exc: OSError, err: TextIO) -> int:
+    _silence_stdout()
+    if exc.errno == errno.EPIPE or isinstance(exc, BrokenPipeError):
+        why = "it was closed before all the output was written (broken pipe)"
+    else:
+        why = exc.strerror or str(exc)
+    _error(f"cannot write to standard output: {why}", err)
+    return EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (see :data:`EXIT_CODES`)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)  # exits 2 on a usage error
-    args.debug = args.debug or args.top_debug
-    args.verbose += args.top_verbose
-    if args.top_json:
-        if not hasattr(args, "json"):
-            parser.error(f"--json: the {args.command} command has no JSON output")
-        args.json = True
     err = sys.stderr
-    log = _setup_logging(args.verbose, err)
+    debug = False
+    log: _CliLogHandler | None = None
     shown: Sequence[str] = ()
     try:
+        argv = list(sys.argv[1:] if argv is None else argv)
+        debug = "--debug" in argv
+        parser = build_parser(argv)
+        args = parser.parse_args(argv)  # exits 2 on a usage error
+        args.debug = args.debug or args.top_debug
+        args.verbose += args.top_verbose
+        if args.top_json:
+            if not hasattr(args, "json"):
+                parser.error(f"--json: the {args.command} command has no JSON output")
+            args.json = True
+        debug = args.debug
+        log = _setup_logging(args.verbose, err)
         command: Handler = args.handler
-        return command(args, sys.stdout)
+        status = command(args, cast(TextIO, _Stdout(sys.stdout)))
+        try:
+            sys.stdout.flush()  # a full disk or a closed pipe is reported now, not at exit
+        except OSError as exc:
+            return _stdout_error(exc, err)
+        return status
+    except _StdoutError as exc:
+        return _stdout_error(exc.cause, err)
     except TrtExecError as exc:
         shown = exc.tensorrt_log
         _error(in_flags(exc.message), err)
         for line in exc.tensorrt_log:
-            err.write(f"trt-exec: tensorrt error: {line}\n")
-        if args.debug:
+            err.write(f"trt-exec: tensorrt error: {printable(line)}\n")
+        if debug:
             traceback.print_exc(file=err)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        # A progress bar, if any, was cleared; start on a fresh line all the same.
         _error("interrupted", err)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # `trt-exec ... | head`: stdout closed early; not an error of ours.
-        try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - avoid a second error at exit
-        except OSError:
-            pass
-        return EXIT_OK
     except Exception as exc:
-        _error(
-            f"internal error: {type(exc).__name__}: {exc}"
-            + (
-                ""
-                if args.debug
-                else " (rerun with --debug for the traceback, and please report it)"
-            ),
-            err,
-        )
-        if args.debug:
-            traceback.print_exc(file=err)
-        return EXIT_INTERNAL
+        return _internal(exc, debug, err)
     finally:
-        log.flush_held(shown)
+        if log is not None:
+            log.flush_held(shown)
+
+
+def _internal(exc: BaseException, debug: bool, err: TextIO) -> int:
+    _error(
+        f"internal error: {type(exc).__name__}: {exc}"
+        + ("" if debug else " (rerun with --debug for the traceback, and please report it)"),
+        err,
+    )
+    if debug:
+        traceback.print_exc(file=err)
+    return EXIT_INTERNAL
+
+
+class _StdoutError(Exception):
+    """Writing to standard output failed (a full disk, a closed pipe): the user's environment,
+    not a bug; reported as exit status 2."""
+
+    def __init__(self, cause: OSError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class _Stdout(io.TextIOBase):
+    """Standard output as the commands see it: a failed write raises :class:`_StdoutError`, so
+    it is told apart from an OSError of trt_exec's own."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise _StdoutError(exc) from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise _StdoutError(exc) from exc
+
+    def isatty(self) -> bool:
+        try:
+            return self._stream.isatty()
+        except (AttributeError, ValueError):
+            return False
+
+    def writable(self) -> bool:
+        return True
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from typing import Any
 from ..discovery import ENV_TENSORRT, find_tensorrt, is_simulated, module_flavor, module_version
 from ..errors import EngineLoadError
 from ..loading import load, read_engine_bytes
-from .render import describe_backend, describe_tensorrt
+from .render import describe_backend, describe_tensorrt, printable
 
 __all__ = ["OpenedEngine", "not_an_engine", "tensorrt_info"]
 
@@ -79,7 +79,7 @@ class OpenedEngine:
     def header(self) -> list[str]:
         """The first lines of ``run`` and ``bench``: engine, TensorRT and backend."""
         return [
-            f"engine     {self.path}",
+            f"engine     {printable(self.path)}",
             f"TensorRT   {describe_tensorrt(self.tensorrt)}",
             f"backend    {describe_backend(self.backend)}",
         ]

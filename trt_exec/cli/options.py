@@ -8,6 +8,7 @@ and its handler, then adds its own options.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
@@ -56,6 +57,8 @@ def positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number")
     return value
 
 
@@ -66,6 +69,8 @@ def non_negative_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be >= 0")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number")
     return value
 
 
@@ -145,6 +150,7 @@ def _input_options() -> argparse.ArgumentParser:
         metavar="SPEC",
         help="NAME=FILE.npy, NAME=FILE.npz (its array NAME), FILE.npz (all its arrays), or "
         "generated data NAME=random|zeros|ones[:4x16] (shape default: the profile's opt shape). "
+        "NAME is the input's name as written, '=' and spaces included (quote it for the shell). "
         "Repeatable; inputs not given are random at the opt shape, their dynamic dimensions "
         "following the inputs given",
     )
@@ -154,7 +160,12 @@ def _input_options() -> argparse.ArgumentParser:
         metavar="K",
         help="optimization profile (default: chosen from the input shapes)",
     )
-    d.add_argument("--seed", type=int, default=0, help="seed for random inputs (default 0)")
+    d.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=0,
+        help="seed for random inputs, >= 0 (default 0)",
+    )
     return inputs
 
 

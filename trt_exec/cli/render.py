@@ -4,10 +4,14 @@ descriptions, and JSON printing."""
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any, TextIO
 
+from .schemas import NON_FINITE
+
 __all__ = [
+    "printable",
     "table",
     "format_bytes",
     "describe_tensorrt",
@@ -38,8 +42,18 @@ def in_flags(message: str) -> str:
     return message
 
 
+def printable(text: str) -> str:
+    """``text`` with every non-printable character escaped (``\\x1b``, ``\\n``, ...): tensor
+    names and paths come from files a user did not write, and must not drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def table(rows: list[list[str]], indent: str = "  ") -> list[str]:
-    """Lines of left-aligned columns, two spaces apart, trailing blanks stripped."""
+    """Lines of left-aligned columns, two spaces apart, trailing blanks stripped; cells are
+    :func:`printable`."""
+    rows = [[printable(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return [indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
 
@@ -74,6 +88,17 @@ def describe_backend(info: dict[str, Any]) -> str:
     return f"{info['name']}  [{info['source']}: {in_flags(info['reason'])}]"
 
 
+def _strict(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return NON_FINITE[repr(obj)]
+    if isinstance(obj, dict):
+        return {k: _strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict(v) for v in obj]
+    return obj
+
+
 def print_json(obj: Any, out: TextIO) -> None:
-    json.dump(obj, out, indent=2)
+    """Strict JSON: non-finite floats become the strings of :data:`~.schemas.NON_FINITE`."""
+    json.dump(_strict(obj), out, indent=2, allow_nan=False)
     out.write("\n")

@@ -15,16 +15,11 @@ import numpy as np
 
 from ..errors import BindingError, ConfigurationError
 from .exitcodes import EXIT_FAILED, EXIT_OK
-from .inputs import (
-    explain_generated,
-    inputs_info,
-    inputs_lines,
-    load_array_file,
-    prepare_inputs,
-)
+from .files import HeaderCheck, NpzReader, check_output_path, open_regular, write_npz
+from .inputs import explain_generated, inputs_info, inputs_lines, prepare_inputs
 from .opened import OpenedEngine
 from .options import Subcommands, non_negative_float
-from .render import print_json, table
+from .render import print_json, printable, table
 from .schemas import RUN_SCHEMA_ID
 
 __all__ = ["add_parser", "command"]
@@ -61,24 +56,34 @@ def add_parser(commands: Subcommands) -> None:
 
 
 def command(args: argparse.Namespace, out: TextIO) -> int:
-    reference = _load_reference(args.compare) if args.compare else None
+    # Checked before the engine runs: a path that cannot be written wastes no run.
+    save = _npz_path(args.save, "--save") if args.save is not None else None
+    save_inputs = (
+        _npz_path(args.save_inputs, "--save-inputs") if args.save_inputs is not None else None
+    )
+    ref_names = _reference_names(args.compare) if args.compare is not None else None
     opened = OpenedEngine(args.engine, args.tensorrt, args.backend)
+    reference = None
     with opened.ex as ex:
         arrays, sources, profile = prepare_inputs(
             ex, args.input, profile=args.profile, seed=args.seed
         )
-        if reference is not None:
-            extra = [n for n in reference if n not in ex.outputs]
+        if ref_names is not None:
+            extra = [n for n in ref_names if n not in ex.outputs]
             if extra:
                 raise BindingError(
                     f"--compare {args.compare!r}: {extra!r} are not outputs of the engine; its "
                     f"outputs are {list(ex.outputs)!r}"
                 )
-        if args.save_inputs:
-            _write_npz(args.save_inputs, arrays, "--save-inputs")
+        if save_inputs is not None:
+            write_npz(save_inputs, arrays, "--save-inputs")
         with explain_generated(arrays, sources):
             outputs = ex.infer(arrays, profile=args.profile)
-    saved = _write_npz(args.save, outputs, "--save") if args.save else None
+    if args.compare is not None:
+        reference = _load_reference(args.compare, outputs)
+    if save is not None:
+        write_npz(save, outputs, "--save")
+    saved = save
     result: dict[str, Any] = {
         "schema": RUN_SCHEMA_ID,
         "engine": opened.engine_info(),
@@ -107,24 +112,60 @@ def command(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if match else EXIT_FAILED
 
 
-def _load_reference(path: str) -> dict[str, np.ndarray]:
-    loaded = load_array_file(path, f"--compare {path!r}")
-    if not isinstance(loaded, dict):
-        raise ConfigurationError(
-            f"--compare {path!r}: a reference must be a .npz with one array per output name"
-        )
+def _reference_names(path: str) -> list[str]:
+    """The array names of the --compare archive, read from its directory (no data yet)."""
+    option = f"--compare {path!r}"
+    with open_regular(path, option) as f:
+        if f.read(4) != b"PK\x03\x04":
+            raise ConfigurationError(
+                f"{option}: a reference must be a .npz with one array per output name"
+            )
+    with NpzReader(path, "--compare") as npz:
+        return npz.names
+
+
+class _OtherShape(Exception):
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        super().__init__(shape)
+        self.shape, self.dtype = shape, dtype
+
+
+def _load_reference(path: str, outputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The reference arrays; each must be of a dtype comparable with its output's (real numbers
+    or booleans: a complex reference would lose its imaginary part). A reference whose header
+    declares another shape than its output's is not read (however large it says it is): a
+    zero-strided stand-in of that shape reports the mismatch."""
+
+    def comparable(name: str) -> HeaderCheck:
+        def check(shape: tuple[int, ...], dtype: np.dtype) -> None:
+            if dtype.kind not in "biuf":
+                raise ConfigurationError(
+                    f"--compare {path!r}: reference {name!r} is {dtype.name}, which cannot be "
+                    f"compared with output {name!r} ({outputs[name].dtype.name}); save a real "
+                    "(integer, float or bool) reference"
+                )
+            if shape != outputs[name].shape:
+                raise _OtherShape(shape, dtype)
+
+        return check
+
+    loaded: dict[str, np.ndarray] = {}
+    with NpzReader(path, "--compare") as npz:
+        for n in npz.names:
+            try:
+                loaded[n] = npz.read(n, comparable(n))
+            except _OtherShape as other:
+                one = np.zeros(1, other.dtype)
+                loaded[n] = np.lib.stride_tricks.as_strided(
+                    one, shape=other.shape, strides=(0,) * len(other.shape), writeable=False
+                )
     return loaded
 
 
-def _write_npz(path: str, arrays: Mapping[str, np.ndarray], option: str) -> str:
-    target = path if path.endswith(".npz") else path + ".npz"  # numpy appends it anyway
-    try:
-        np.savez(target, **arrays)  # type: ignore[arg-type]
-    except OSError as exc:
-        raise ConfigurationError(
-            f"{option} {path!r}: cannot write it ({exc.strerror or exc})"
-        ) from None
-    return target
+def _npz_path(path: str, option: str) -> str:
+    """The file written for ``path``: ``.npz`` is appended when missing (as ``np.savez`` does)."""
+    check_output_path(path, option)
+    return check_output_path(path if path.endswith(".npz") else path + ".npz", option)
 
 
 def _stats(a: np.ndarray) -> dict[str, float | None]:
@@ -209,10 +250,12 @@ def _render(result: dict[str, Any], *, pinned: bool) -> list[str]:
         rows.append(row)
     lines += table(rows)
     if result["saved"]:
-        lines.append(f"saved outputs to {result['saved']}")
+        lines.append(f"saved outputs to {printable(result['saved'])}")
     c = result["compare"]
     if c is not None:
-        lines.append(f"compare with {c['reference']} (rtol={c['rtol']:g}, atol={c['atol']:g})")
+        lines.append(
+            f"compare with {printable(c['reference'])} (rtol={c['rtol']:g}, atol={c['atol']:g})"
+        )
         rows = []
         for name, r in c["outputs"].items():
             if r["status"] == "missing":

@@ -5,6 +5,11 @@ by ``str``, a mapping of names to that value), a one-element list is an array of
 tuple is "any of these", and a type is a leaf. ``None`` in a tuple means the value may be JSON
 null. Each document carries its schema id (``"schema": "trt-exec.inspect/1"``, ...); a change
 that breaks a reader of it gets a new id.
+
+The documents are strict JSON (RFC 8259), which has no NaN or infinity: a non-finite number is
+written as one of the strings of :data:`NON_FINITE` (``"NaN"``, ``"Infinity"``, ``"-Infinity"``,
+the spellings JavaScript and Python's ``float()`` read back), so a value typed ``float`` may also
+be one of those strings where the schema says so.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "NON_FINITE",
     "INSPECT_SCHEMA",
     "RUN_SCHEMA",
     "BENCH_SCHEMA",
@@ -26,6 +32,9 @@ __all__ = [
     "PROFILE_SCHEMA",
     "INPUTS_SCHEMA",
 ]
+
+#: How a non-finite float is written in the JSON documents.
+NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 
 INSPECT_SCHEMA_ID = "trt-exec.inspect/1"
 RUN_SCHEMA_ID = "trt-exec.run/1"
@@ -93,9 +102,9 @@ RUN_SCHEMA: dict[str, Any] = {
         str: {
             "shape": [int],
             "dtype": str,
-            "min": (float, None),
-            "max": (float, None),
-            "mean": (float, None),
+            "min": (float, str, None),  # NON_FINITE strings for NaN and infinities
+            "max": (float, str, None),
+            "mean": (float, str, None),
         }
     },
     "saved": (str, None),  # the --save path, or null
@@ -109,8 +118,8 @@ RUN_SCHEMA: dict[str, Any] = {
             "outputs": {
                 str: {
                     "status": str,  # "ok", "mismatch", "shape", "missing"
-                    "max_abs_err": (float, None),
-                    "max_rel_err": (float, None),
+                    "max_abs_err": (float, str, None),  # NON_FINITE strings too
+                    "max_rel_err": (float, str, None),
                     "mismatched": (int, None),
                     "size": (int, None),
                 }

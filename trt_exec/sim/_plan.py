@@ -260,7 +260,10 @@ class Plan:
     def peek_version(blob: bytes) -> tuple[str, str]:
         """Return (flavor, version) of a well-formed plan; raise PlanError otherwise."""
         header = _read_header(blob)
-        return str(header["flavor"]), str(header["version"])
+        try:
+            return str(header["flavor"]), str(header["version"])
+        except KeyError as exc:
+            raise PlanError(f"malformed plan header: no {exc}") from None
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> Plan:
@@ -286,9 +289,59 @@ class Plan:
                     {k: tuple(tuple(s) for s in v) for k, v in p.items()}
                     for p in h.get("profile_values", ())
                 ),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise PlanError(f"malformed plan header: {exc}") from None
+            )._checked()
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise PlanError(f"malformed plan header: {type(exc).__name__}: {exc}") from None
+
+    def _checked(self) -> Plan:
+        """Every invariant the builder guarantees, checked on a plan read from bytes: a plan
+        crafted with a valid checksum is refused at deserialization (as real TensorRT refuses a
+        plan it cannot read: "Serialization ... failed", ``deserialize_cuda_engine`` returns
+        None), never a raw error later."""
+
+        def shape(s: Any, where: str) -> None:
+            if not all(type(d) is int and d >= -1 for d in s):
+                raise ValueError(f"{where}: shape {list(s)!r} is not dimensions >= -1")
+
+        names: set[str] = set()
+        inputs = {t.name for t in self.inputs}
+        for t in self.inputs:
+            if type(t.name) is not str or t.name in names or t.dtype not in NP_DTYPES:
+                raise ValueError(f"input {t.name!r}: bad name or dtype {t.dtype!r}")
+            shape(t.shape, f"input {t.name!r}")
+            names.add(t.name)
+        for la in self.layers:
+            lo_arity, hi_arity = _LAYER_ARITY.get(la.kind, (-1, -1))
+            if not lo_arity <= len(la.inputs) <= hi_arity:
+                raise ValueError(
+                    f"layer {la.name!r}: kind {la.kind!r} with {len(la.inputs)} inputs"
+                )
+            if any(i not in names for i in la.inputs) or la.dtype not in NP_DTYPES:
+                raise ValueError(f"layer {la.name!r}: undefined input or bad dtype")
+            if (la.kind == "elementwise" and la.op not in EW_FUNCS) or (
+                la.kind == "unary" and la.op not in UN_FUNCS
+            ):
+                raise ValueError(f"layer {la.name!r}: unknown operation {la.op!r}")
+            names.add(la.output)
+        for t in self.outputs:
+            if t.name not in names or t.dtype not in NP_DTYPES or t.name in inputs:
+                raise ValueError(f"output {t.name!r}: not produced by a layer, or bad dtype")
+            shape(t.shape, f"output {t.name!r}")
+        if not self.profiles and any(-1 in t.shape for t in self.inputs):
+            raise ValueError("dynamic inputs without an optimization profile")
+        for k, prof in enumerate(self.profiles):
+            if set(prof) != {t.name for t in self.inputs}:
+                raise ValueError(f"profile {k}: inputs {sorted(prof)!r}")
+            for t in self.inputs:
+                bounds = prof[t.name]
+                if len(bounds) != 3 or any(len(b) != len(t.shape) for b in bounds):
+                    raise ValueError(f"profile {k}: bounds of {t.name!r}")
+                for b in bounds:
+                    shape(b, f"profile {k} {t.name!r}")
+                lo, opt, hi = bounds
+                if not all(0 <= a <= b <= c for a, b, c in zip(lo, opt, hi)):
+                    raise ValueError(f"profile {k}: {t.name!r} needs 0 <= min <= opt <= max")
+        return self
 
     # -- shapes and evaluation ------------------------------------------------------------
     def infer(
@@ -320,6 +373,21 @@ class Plan:
                 args = [values[i] for i in layer.inputs]
                 values[layer.output] = _run_layer(layer, args)
         return {t.name: values[t.name] for t in self.outputs}
+
+
+# The layer kinds this format knows and how many inputs each takes.
+# Inputs each layer kind takes, (fewest, most): a slice takes its start, size and stride as
+# optional tensors, a reshape its shape as an optional second input.
+_LAYER_ARITY = {
+    "identity": (1, 1),
+    "cast": (1, 1),
+    "elementwise": (2, 2),
+    "unary": (1, 1),
+    "non_zero": (1, 1),
+    "shape": (1, 1),
+    "reshape": (1, 2),
+    "slice": (1, 4),
+}
 
 
 def _run_layer(layer: Layer, args: list[np.ndarray]) -> np.ndarray:
