@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .arrays import DeviceArray, as_array, check_array, from_cai_dict, frozen_cai
-from .datapath import DataPath
+from .datapath import DataPath, _address
 from .errors import ArrayError, BindingError
 from .spec import Shape, TensorSpec, check_shape, check_values, choose_profile
 
@@ -443,17 +443,23 @@ def host_output(
 
 
 # --- outputs that must not alias --------------------------------------------------------------
-def _span(arr: Any) -> tuple[str, int, int] | None:
-    """(memory kind, first byte, end byte) of an array's memory; None for an empty one."""
+def _span(arr: Any) -> tuple[bool, int, int] | None:
+    """(in host memory?, first byte, end byte) of an array's memory; None for an empty one or
+    a shape tensor's values (a private copy)."""
+    if type(arr) is np.ndarray:
+        nbytes = arr.nbytes
+        if not nbytes:
+            return None
+        lo = _address(arr)  # C-contiguous (validated): exact range; ~4x cheaper than the dict
+        return (True, lo, lo + nbytes)
     if isinstance(arr, ShapeValues):
         return None
-    nbytes = int(arr.nbytes) if isinstance(arr, np.ndarray) else _device_nbytes(arr)
-    if nbytes == 0:
-        return None
     if isinstance(arr, np.ndarray):
-        lo = int(arr.__array_interface__["data"][0])  # C-contiguous (validated): exact range
-        return ("host", lo, lo + nbytes)
-    return ("device", int(arr.ptr), int(arr.ptr) + nbytes)
+        nbytes = int(arr.nbytes)
+        lo = _address(arr) if nbytes else 0
+        return (True, lo, lo + nbytes) if nbytes else None
+    nbytes = _device_nbytes(arr)
+    return (False, int(arr.ptr), int(arr.ptr) + nbytes) if nbytes else None
 
 
 def _device_nbytes(arr: DeviceArray) -> int:
@@ -469,28 +475,50 @@ def no_aliasing(arrays: Mapping[str, Any], provided: Mapping[str, tuple[Any, Any
     TensorRT writes every output while it may still read the inputs, and promises neither
     in-place execution nor an order between outputs; memory that two tensors share would give
     undefined results. Overlap is judged by byte ranges (data pointer and size), which are exact
-    because trt_exec takes C-contiguous arrays only.
+    because trt_exec takes C-contiguous arrays only. Runs on every call with ``outputs=``, so it
+    is written for a handful of arrays: one pass, no per-pair allocation.
     """
-    spans = [(name, "output", _span(arr)) for name, (_obj, arr) in provided.items()]
-    outs = [(n, r, sp) for n, r, sp in spans if sp is not None]
+    outs = []
+    for name, given in provided.items():
+        span = _span(given[1])
+        if span is not None:
+            outs.append((name, span))
     if not outs:
         return
-    ins = [(n, "input", _span(a)) for n, a in arrays.items()]
-    others = outs + [(n, r, sp) for n, r, sp in ins if sp is not None]
-    for i, (name, _role, (kind, lo, hi)) in enumerate(outs):
-        for other, role, (okind, olo, ohi) in others[i + 1 :]:
-            if kind == okind and lo < ohi and olo < hi:
-                what = "the same memory as" if (lo, hi) == (olo, ohi) else "memory overlapping"
-                fix = (
-                    "pass a separate array for each output"
-                    if role == "output"
-                    else "pass an output array that is not an input (TensorRT does not promise "
-                    "in-place execution)"
-                )
-                raise ArrayError(
-                    f"output {name!r} is written to {what} {role} {other!r} "
-                    f"({kind} bytes [{lo:#x}, {hi:#x}) and [{olo:#x}, {ohi:#x})); {fix}"
-                )
+    checked: list[tuple[str, str, tuple[bool, int, int]]] = []
+    for name, span in outs:
+        host, lo, hi = span
+        for other, _role, ospan in checked:
+            if host is ospan[0] and lo < ospan[2] and ospan[1] < hi:
+                _alias_error(other, ospan, name, "output", span)  # the earlier output first
+        checked.append((name, "output", span))
+    for name, arr in arrays.items():
+        span = _span(arr)
+        if span is None:
+            continue
+        host, lo, hi = span
+        for other, _role, (ohost, olo, ohi) in checked[: len(outs)]:
+            if host is ohost and lo < ohi and olo < hi:
+                _alias_error(other, (ohost, olo, ohi), name, "input", span)
+
+
+def _alias_error(
+    name: str, span: tuple[bool, int, int], other: str, role: str, ospan: tuple[bool, int, int]
+) -> None:
+    host, lo, hi = span
+    _, olo, ohi = ospan
+    kind = "host" if host else "device"
+    what = "the same memory as" if (lo, hi) == (olo, ohi) else "memory overlapping"
+    fix = (
+        "pass a separate array for each output"
+        if role == "output"
+        else "pass an output array that is not an input (TensorRT does not promise "
+        "in-place execution)"
+    )
+    raise ArrayError(
+        f"output {name!r} is written to {what} {role} {other!r} "
+        f"({kind} bytes [{lo:#x}, {hi:#x}) and [{olo:#x}, {ohi:#x})); {fix}"
+    )
 
 
 def _name_problems(unknown: list[str], missing: list[str], what: str) -> str:

@@ -58,9 +58,7 @@ class SyncOutputs:
     def start(self, data_path: DataPath) -> None:
         self.staged.clear()
 
-    @property
-    def builder(self) -> None:
-        return None
+    builder = None  # no per-call result collector (a class attribute: read once per call)
 
     def address(
         self,

@@ -462,10 +462,11 @@ class BaseExecutor(_fork.NotCopyable):
         ):
             self._apply_shapes(api, self._args.profile(shapes, requested), shapes, stream)
             state.remember_request(signature)
+        shape_inputs = self._shape_inputs
         for name, arr in arrays.items():
-            if isinstance(arr, ShapeValues):
+            if shape_inputs and name in shape_inputs:
                 continue  # its values went to TensorRT with the shapes (_apply_shapes)
-            self._bind(api, name, dp.input_address(name, arr, stream))
+            self._bind(api, name, dp.input_address(name, arr, stream))  # type: ignore[arg-type]
         dp.inputs_ready(stream, outs.synchronous)
         out_shapes, dynamic = state.out_shapes, state.dynamic
         host_outputs = self._host_outputs
@@ -572,7 +573,7 @@ class BaseExecutor(_fork.NotCopyable):
 
     def _bind(self, api: TensorRTApi, name: str, ptr: int) -> None:
         state = self._state
-        if state.is_bound(name, ptr):
+        if state.bound.get(name) == ptr:  # ContextState.is_bound, inlined: 4 times a call
             return
         with _trtlog.capture() as log:
             ok = api.bind(name, ptr)
