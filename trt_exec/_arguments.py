@@ -458,15 +458,8 @@ def _span(arr: Any) -> tuple[bool, int, int] | None:
         nbytes = int(arr.nbytes)
         lo = _address(arr) if nbytes else 0
         return (True, lo, lo + nbytes) if nbytes else None
-    nbytes = _device_nbytes(arr)
-    return (False, int(arr.ptr), int(arr.ptr) + nbytes) if nbytes else None
-
-
-def _device_nbytes(arr: DeviceArray) -> int:
-    count = 1
-    for d in arr.shape:
-        count *= d
-    return count * arr.dtype.itemsize
+    nbytes = arr.nbytes
+    return (False, arr.ptr, arr.ptr + nbytes) if nbytes else None
 
 
 def no_aliasing(arrays: Mapping[str, Any], provided: Mapping[str, tuple[Any, Any]]) -> None:

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,11 @@ class DeviceArray:
     owner: Any  # keeps the caller's object alive for as long as the view is used
     stream: int | None = None  # CAI v3 producer stream: the consumer waits on it before reading
     readonly: bool = False
+    #: Bytes the view spans (C-contiguous), computed once: the per-call alias check reads it.
+    nbytes: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "nbytes", math.prod(self.shape) * self.dtype.itemsize)
 
     @property
     def c_contiguous(self) -> bool:

@@ -573,16 +573,19 @@ class BaseExecutor(_fork.NotCopyable):
 
     def _bind(self, api: TensorRTApi, name: str, ptr: int) -> None:
         state = self._state
-        if state.bound.get(name) == ptr:  # ContextState.is_bound, inlined: 4 times a call
+        bound = state.bound
+        if bound.get(name) == ptr:  # ContextState.is_bound, inlined: up to 4 times a call
             return
-        with _trtlog.capture() as log:
-            ok = api.bind(name, ptr)
-        if not ok:
+        start = _trtlog.mark()  # a counter, not a capture: ~0.35 µs less per bind
+        if not api.bind(name, ptr):
             state.address_refused(name)
             raise ExecutionError(
-                f"TensorRT refused address {ptr:#x} for tensor {name!r}", tensorrt_log=log
+                f"TensorRT refused address {ptr:#x} for tensor {name!r}",
+                tensorrt_log=_trtlog.since(start),
             )
-        state.address_bound(name, ptr)
+        # ContextState.address_bound, inlined (infer_async binds every output anew each call).
+        bound[name] = ptr
+        state.graph_key_cache = None
 
     def _run(self, api: TensorRTApi, dp: DataPath, stream: int) -> None:
         if self._graphs and dp.can_capture(stream):
