@@ -10,6 +10,7 @@ same thread, so they can be attached to the exception raised for that call.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import weakref
 from collections import deque
@@ -36,6 +37,16 @@ _LEVELS = {
 _local = threading.local()
 _bridge_classes: weakref.WeakKeyDictionary[ModuleType, type] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
+
+
+def _new_lock_in_child() -> None:
+    # A fork while another thread held the lock would leave the child's copy held for ever:
+    # the child gets a fresh one (the parent's threads do not exist there).
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
 _RECENT = 64  # error lines kept per thread for since()

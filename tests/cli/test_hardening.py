@@ -468,3 +468,8 @@ def test_compare_reference_of_another_shape_is_not_read(capsys, tmp_path, engine
     doc = json.loads(out)["compare"]
     assert doc["match"] is False and doc["outputs"]["sum"]["status"] == "shape"
     assert doc["outputs"]["act"]["status"] == "missing"
+
+
+def test_usage_errors_escape_the_arguments_they_print_back():
+    r = run_cli("inspect", "model.engine", "--no-such-\x1b[31mflag")
+    assert r.rc == 2 and "\x1b" not in r.err and "\\x1b[31m" in r.err, r

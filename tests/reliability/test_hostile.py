@@ -278,3 +278,24 @@ def test_engine_file_larger_than_memory_is_refused_unread(tmp_path):
 def test_engine_path_edge_cases_are_typed(path, error):
     with pytest.raises(error):
         trt_exec.load(path, tensorrt=sim(RELEASE))
+
+
+@pytest.mark.parametrize("module", ["trt_exec._trtlog", "trt_exec.backends.v3"])
+def test_fork_while_a_module_lock_is_held_leaves_the_child_a_working_lock(module):
+    """The module-level locks (the ILogger bridge, the output-allocator classes) are held for an
+    instant during a load; a fork in that instant must not leave the child's copy held: the
+    child loads and runs a new engine."""
+    import importlib
+
+    mod = importlib.import_module(module)
+    arrays = demo_inputs(3)
+
+    def child() -> str:
+        with open_executor(RELEASE, BACKEND) as ex:
+            assert_correct(ex.infer(arrays), arrays)
+        if hasattr(mod, "_allocator_class"):  # taken for engines with data-dependent outputs
+            mod._allocator_class(sim(RELEASE))
+        return "ok"
+
+    with mod._lock:  # held by this (parent) thread at the fork
+        assert _in_child(child) == (0, "ok")

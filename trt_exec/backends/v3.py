@@ -8,6 +8,7 @@ depends on the data go through an ``IOutputAllocator``: TensorRT 10.0+ calls
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from types import ModuleType
@@ -30,6 +31,16 @@ __all__ = ["NamedTensorApi", "V3Executor"]
 
 _allocator_classes: weakref.WeakKeyDictionary[ModuleType, type] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
+
+
+def _new_lock_in_child() -> None:
+    # A fork while another thread held the lock would leave the child's copy held for ever:
+    # the child gets a fresh one (the parent's threads do not exist there).
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
 def _allocator_class(trt: ModuleType) -> type:

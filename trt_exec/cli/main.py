@@ -29,7 +29,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import TextIO, cast
+from typing import NoReturn, TextIO, cast
 
 from .._version import __version__
 from ..errors import TrtExecError
@@ -45,11 +45,19 @@ _EXIT_EPILOG = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors escape what would drive the terminal (an unknown
+    argument is the user's text, printed back). Subcommand parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(printable(message))
+
+
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The argument parser; ``argv`` is only read to say in the help when the simulator is used."""
     note = simulator_note(argv)
     epilog = "\n\n".join(p for p in (note, _EXIT_EPILOG) if p)
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="trt-exec",
         description="Inspect, run and benchmark TensorRT engines on any TensorRT release\n"
         "(8.x, 10.x, 11.x, TensorRT-RTX), or on the simulated TensorRT.",
