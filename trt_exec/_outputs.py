@@ -106,14 +106,16 @@ class AsyncOutputs:
     """``infer_async``: per-call device outputs collected into an AsyncResult."""
 
     synchronous = False
-    __slots__ = ("_outputs", "builder")
+    __slots__ = ("_outputs", "builder", "_late")
 
     def __init__(self, outputs: Mapping[str, TensorSpec]) -> None:
         self._outputs = outputs
         self.builder: ResultBuilder | None = None
+        self._late = False  # a data-dependent output was added after the others
 
     def start(self, data_path: DataPath) -> None:
         self.builder = data_path.result_builder()
+        self._late = False
 
     def address(
         self,
@@ -143,6 +145,7 @@ class AsyncOutputs:
 
     def data_dependent(self, dp: DataPath, name: str, shape: Shape, stream: int) -> None:
         builder = self.builder
+        self._late = True
         assert builder is not None
         builder.outputs[name] = dp.async_copy_output(
             builder, name, shape, self._outputs[name].dtype, stream
@@ -152,7 +155,7 @@ class AsyncOutputs:
         builder = self.builder
         assert builder is not None
         made = builder.outputs
-        if len(made) > 1:  # in engine order
+        if self._late:  # back in engine order (the others were added in it)
             builder.outputs = {name: made[name] for name in self._outputs}
 
     def take(self) -> ResultBuilder:
