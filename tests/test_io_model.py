@@ -104,3 +104,26 @@ def test_load_engine_object_with_another_module_refused(monkeypatch):
     monkeypatch.setenv("TRT_EXEC_TENSORRT", "sim:11.4.0")
     with pytest.raises(ConfigurationError, match=r"tensorrt 10\.16\.1.*tensorrt 11\.4\.0"):
         trt_exec.load(engine)
+
+
+def test_outputs_that_alias_through_views_or_foreign_buffers_are_refused() -> None:
+    """The alias check's shortcut (numpy arrays with distinct owners cannot overlap) must not hide
+    views of one array, nor arrays over one foreign buffer."""
+    import trt_exec
+    from trt_exec.errors import ArrayError
+    from trt_exec.testing import DEMO_NETWORK, build_engine, simulated_tensorrt
+
+    trt = simulated_tensorrt("10.16.1")
+    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt) as ex:
+        x = {"x": np.ones((2, 4), np.float32), "y": np.ones((2, 4), np.float32)}
+        block = np.empty((3, 4), np.float32)  # two outputs as overlapping views of one array
+        with pytest.raises(ArrayError, match="'sum'.*overlapping output 'act'"):
+            ex.infer(x, outputs={"sum": block[0:2], "act": block[1:3]})
+        raw = bytearray(48)  # two outputs over one bytearray through separate memoryviews
+        a = np.frombuffer(memoryview(raw)[0:32], np.float32).reshape(2, 4)
+        b = np.frombuffer(memoryview(raw)[16:48], np.float32).reshape(2, 4)
+        with pytest.raises(ArrayError, match="overlapping"):
+            ex.infer(x, outputs={"sum": a, "act": b})
+        apart = {"sum": np.empty((2, 4), np.float32), "act": np.empty((3, 4), np.float32)[1:]}
+        got = ex.infer(x, outputs=apart)  # distinct owners: no false alarm
+        np.testing.assert_array_equal(got["sum"], x["x"] + x["y"])

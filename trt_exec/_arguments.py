@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import weakref
 from collections.abc import Mapping, Sequence
+from itertools import chain as _chain
 from typing import Any
 
 import numpy as np
@@ -462,6 +463,31 @@ def _span(arr: Any) -> tuple[bool, int, int] | None:
     return (False, arr.ptr, arr.ptr + nbytes) if nbytes else None
 
 
+def _numpy_apart(arrays: Mapping[str, Any], provided: Mapping[str, tuple[Any, Any]]) -> bool:
+    """True when the numpy arrays among ``arrays`` and ``provided`` provably share no memory:
+    each is, or is a view of, an ndarray that owns its memory (``base`` chain ending in None),
+    and no two have the same owner. Arrays over foreign buffers (bytes, mmap, memoryview, whose
+    memory may alias another's) are never called apart. Attribute reads only: ~4x cheaper than
+    reading every array's address."""
+    owners: set[int] = set()
+    for arr in _chain((g[1] for g in provided.values()), arrays.values()):
+        if type(arr) is not np.ndarray:
+            continue
+        root = arr
+        while True:
+            base = root.base
+            if base is None:
+                break
+            if not isinstance(base, np.ndarray):
+                return False  # a foreign buffer: judge by byte ranges
+            root = base
+        key = id(root)
+        if key in owners:
+            return False  # views of one owner: judge by byte ranges
+        owners.add(key)
+    return True
+
+
 def no_aliasing(arrays: Mapping[str, Any], provided: Mapping[str, tuple[Any, Any]]) -> None:
     """Refuse caller outputs that share memory with another output or with an input.
 
@@ -470,9 +496,15 @@ def no_aliasing(arrays: Mapping[str, Any], provided: Mapping[str, tuple[Any, Any
     undefined results. Overlap is judged by byte ranges (data pointer and size), which are exact
     because trt_exec takes C-contiguous arrays only. Runs on every call with ``outputs=``, so it
     is written for a handful of arrays: one pass, no per-pair allocation.
+
+    numpy arrays that each own their memory, or are views of distinct owning arrays, cannot
+    overlap (:func:`_numpy_apart`): then only device arrays need their byte ranges compared.
     """
+    skip = np.ndarray if _numpy_apart(arrays, provided) else None
     outs = []
     for name, given in provided.items():
+        if type(given[1]) is skip:
+            continue
         span = _span(given[1])
         if span is not None:
             outs.append((name, span))
@@ -486,6 +518,8 @@ def no_aliasing(arrays: Mapping[str, Any], provided: Mapping[str, tuple[Any, Any
                 _alias_error(other, ospan, name, "output", span)  # the earlier output first
         checked.append((name, "output", span))
     for name, arr in arrays.items():
+        if type(arr) is skip:
+            continue
         span = _span(arr)
         if span is None:
             continue
