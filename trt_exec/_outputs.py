@@ -30,6 +30,7 @@ Provided = tuple[Any, np.ndarray | DeviceArray]
 
 
 def check_provided_shape(name: str, arr: np.ndarray | DeviceArray, shape: Shape) -> None:
+    """ShapeError when a caller's output array does not have the shape these inputs produce."""
     if arr.shape != shape:
         raise ShapeError(
             f"output {name!r}: the array has shape {tuple(arr.shape)!r}, but these inputs "
@@ -53,7 +54,9 @@ class SyncOutputs:
 
     def __init__(self, outputs: Mapping[str, TensorSpec]) -> None:
         self._outputs = outputs
-        self.staged: set[str] = set()  # outputs to download and fetch from owned buffers
+        # Outputs to download and fetch from owned buffers, with their byte counts (computed
+        # once per call; -1 for a data-dependent output, sized from its final shape).
+        self.staged: dict[str, int] = {}
 
     def start(self, data_path: DataPath) -> None:
         self.staged.clear()
@@ -70,19 +73,23 @@ class SyncOutputs:
     ) -> int:
         if provided is not None:
             arr = provided[1]
-            check_provided_shape(name, arr, shape)
+            if arr.shape != shape:  # checked inline: the call only on a mismatch
+                check_provided_shape(name, arr, shape)
             addr = dp.output_array_address(name, arr)
             if addr is not None:
                 return addr
-        self.staged.add(name)  # a numpy output goes through an owned buffer and staging
-        return dp.output_address(name, self._outputs[name].nbytes(shape))
+        # A numpy output (or none given) goes through an owned buffer and staging.
+        nbytes = self.staged[name] = self._outputs[name].nbytes(shape)
+        return dp.output_address(name, nbytes)
 
     def data_dependent(self, dp: DataPath, name: str, shape: Shape, stream: int) -> None:
-        self.staged.add(name)  # in the allocator's owned buffer
+        self.staged[name] = -1  # in the allocator's owned buffer
 
     def after_enqueue(self, dp: DataPath, final: Mapping[str, Shape], stream: int) -> None:
-        for name in self.staged:
-            dp.download(name, self._outputs[name].nbytes(final[name]), stream)
+        for name, nbytes in self.staged.items():
+            if nbytes < 0:
+                nbytes = self._outputs[name].nbytes(final[name])
+            dp.download(name, nbytes, stream)
 
     def collect(
         self, dp: DataPath, provided: Mapping[str, Provided], final: Mapping[str, Shape]
@@ -129,7 +136,8 @@ class AsyncOutputs:
         assert builder is not None
         if provided is not None:
             obj, arr = provided
-            check_provided_shape(name, arr, shape)
+            if arr.shape != shape:  # checked inline: the call only on a mismatch
+                check_provided_shape(name, arr, shape)
             addr = dp.output_array_address(name, arr)
             if addr is None:
                 raise ArrayError(

@@ -326,7 +326,10 @@ class BaseExecutor(_fork.NotCopyable):
         arrays, verify = self._args.inputs(inputs)
         provided = self._args.outputs(outputs, verify, arrays)
         with self._lock:
-            api, dp = self._open()
+            res = self._res  # _open(), inlined on the two hot entry points
+            api, dp = res.api, res.data_path
+            if api is None or dp is None:
+                api, dp = self._open()  # raises ClosedError
             stream = dp.stream
             outs = self._sync
             host: dict[str, Any] = {}
@@ -368,7 +371,10 @@ class BaseExecutor(_fork.NotCopyable):
 
             handle = stream_handle(stream)
         with self._lock:
-            api, dp = self._open()
+            res = self._res
+            api, dp = res.api, res.data_path
+            if api is None or dp is None:
+                api, dp = self._open()  # raises ClosedError
             if handle is None:
                 handle = dp.stream
             outs = self._async
