@@ -137,3 +137,14 @@ def test_readme_runs_top_to_bottom(tmp_path):
         )
         ran += 1
     assert ran >= 2
+
+
+def test_no_block_that_installs_packages_is_run():
+    """Running `pip install` here would change the environment the suite runs in (it once
+    installed Ray into the interpreter `pip` belongs to): such blocks must be marked not run."""
+    installing = [
+        b.line
+        for b in ALL
+        if b.lang in SHELLS and b.marker != "not run" and re.search(r"\bpip3? install\b", b.body)
+    ]
+    assert not installing, f"README.md lines {installing}: mark them <!-- not run: reason -->"
