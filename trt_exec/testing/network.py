@@ -23,11 +23,16 @@ __all__ = [
 
 Shape = tuple[int, ...]
 
+# Ops whose second operand is a shape tensor (an input read for its values).
+_SHAPE_OPS = ("reshape", "slice")
+
 
 class InputSpec(NamedTuple):
     """A network input: ``shape`` uses -1 for dynamic dims; ``dtype`` is a numpy dtype name.
 
-    A named tuple, so ``for name, dtype, shape in spec.inputs`` works.
+    A named tuple, so ``for name, dtype, shape in spec.inputs`` works. An input that a
+    ``reshape`` or ``slice`` op takes as its shape operand is a shape tensor (see
+    :attr:`NetworkSpec.shape_tensors`): int32, shape ``(n,)``, static.
     """
 
     name: str
@@ -62,8 +67,12 @@ class ProfileShapes(tuple):  # type: ignore[type-arg]
 class OpSpec:
     """One layer producing tensor ``output``.
 
-    ``kind``: "identity" | "elementwise" | "unary" | "non_zero"; ``op``: the TensorRT enum member
-    name ("SUM", "ABS", ...) for elementwise/unary, else "".
+    ``kind``: "identity" | "elementwise" | "unary" | "non_zero" | "reshape" | "slice"; ``op``: the
+    TensorRT enum member name ("SUM", "ABS", ...) for elementwise/unary, else "".
+
+    ``reshape`` and ``slice`` take ``(data, shape_tensor)``: the shape tensor's *values* are the
+    new dims (``IShuffleLayer.set_input(1, s)``; no 0 or -1 placeholders) or the size of a slice
+    that starts at 0 with stride 1 (``ISliceLayer.set_input(2, n)``).
     """
 
     kind: str
@@ -75,7 +84,10 @@ class OpSpec:
 @dataclass(frozen=True)
 class NetworkSpec:
     """A tiny network. ``profiles[k][i]`` (or ``profiles[k]["name"]``) is the (min, opt, max) of
-    ``inputs[i]`` in profile k; each profile becomes a :class:`ProfileShapes`."""
+    ``inputs[i]`` in profile k; each profile becomes a :class:`ProfileShapes`. For a shape-tensor
+    input (:attr:`shape_tensors`) the entry holds its (min, opt, max) *values*
+    (``IOptimizationProfile.set_shape_input``), not shapes. ``profiles=()`` adds no profile to
+    the builder config, for a fixed-shape network (every input static, no shape tensor)."""
 
     inputs: tuple[InputSpec, ...]
     ops: tuple[OpSpec, ...]
@@ -93,6 +105,25 @@ class NetworkSpec:
                 )
         object.__setattr__(self, "inputs", inputs)
         object.__setattr__(self, "profiles", tuple(ProfileShapes(p, names) for p in self.profiles))
+        for name in self.shape_tensors:
+            inp = inputs[names.index(name)] if name in names else None
+            if (
+                inp is None
+                or np.dtype(inp.dtype) != np.int32
+                or len(inp.shape) != 1
+                or inp.shape[0] < 0
+            ):
+                raise ValueError(
+                    f"shape tensor {name!r} must be a network input of dtype int32 and static "
+                    f"shape (n,); got {inp!r}"
+                )
+
+    @property
+    def shape_tensors(self) -> frozenset[str]:
+        """Inputs whose values are a ``reshape``'s dims or a ``slice``'s size (shape tensors)."""
+        return frozenset(
+            op.operands[1] for op in self.ops if op.kind in _SHAPE_OPS and len(op.operands) > 1
+        )
 
     def profile(self, k: int) -> dict[str, tuple[Shape, Shape, Shape]]:
         """Profile ``k`` as ``{input_name: (min, opt, max)}``."""
@@ -179,9 +210,19 @@ def build_engine(trt: Any, spec: NetworkSpec, *, compute_capability: Any = None)
             layer = network.add_unary(args[0], getattr(trt.UnaryOperation, op.op))
         elif op.kind == "non_zero":
             layer = network.add_non_zero(args[0])
+        elif op.kind == "reshape":
+            layer = network.add_shuffle(args[0])
+            if layer is not None:
+                layer.set_input(1, args[1])
+        elif op.kind == "slice":
+            rank = len(args[0].shape)
+            layer = network.add_slice(args[0], (0,) * rank, (1,) * rank, (1,) * rank)
+            if layer is not None:
+                layer.set_input(2, args[1])
         else:
             raise ValueError(
-                f"op.kind={op.kind!r} is not one of identity, elementwise, unary, non_zero"
+                f"op.kind={op.kind!r} is not one of identity, elementwise, unary, non_zero, "
+                "reshape, slice"
             )
         if layer is None:
             raise EngineBuildError(f"adding {op} failed: {errors}")
@@ -195,7 +236,10 @@ def build_engine(trt: Any, spec: NetworkSpec, *, compute_capability: Any = None)
     for k in range(len(spec.profiles)):
         profile = builder.create_optimization_profile()
         for name, (lo, opt, hi) in spec.profile(k).items():
-            profile.set_shape(name, lo, opt, hi)
+            if name in spec.shape_tensors:
+                profile.set_shape_input(name, lo, opt, hi)
+            else:
+                profile.set_shape(name, lo, opt, hi)
         if config.add_optimization_profile(profile) < 0:
             raise EngineBuildError(f"profile {k} was refused: {errors}")
     if hasattr(trt, "ComputeCapability"):
@@ -240,7 +284,8 @@ _UN = {
 
 
 def reference(spec: NetworkSpec, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The expected outputs of ``spec`` for ``inputs``, computed with numpy (non_zero: int32)."""
+    """The expected outputs of ``spec`` for ``inputs``, computed with numpy (non_zero: int32;
+    a shape tensor's entry in ``inputs`` holds its values)."""
     values = {i.name: np.asarray(inputs[i.name], dtype=i.dtype) for i in spec.inputs}
     types = spec.output_dtypes()
     with np.errstate(all="ignore"):
@@ -252,6 +297,10 @@ def reference(spec: NetworkSpec, inputs: dict[str, np.ndarray]) -> dict[str, np.
                 r = _EW[op.op](args[0], args[1])
             elif op.kind == "unary":
                 r = _UN[op.op](args[0])
+            elif op.kind == "reshape":
+                r = args[0].reshape(tuple(int(v) for v in args[1]))
+            elif op.kind == "slice":
+                r = args[0][tuple(slice(0, int(n)) for n in args[1])].copy()
             else:
                 r = np.stack(np.nonzero(args[0])) if args[0].ndim else np.zeros((0, 0))
             values[op.output] = np.asarray(r).astype(types[op.output], copy=False)

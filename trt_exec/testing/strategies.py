@@ -50,6 +50,8 @@ def networks(
     max_profiles: int = 4,
     dtypes: Sequence[Any] = (np.float32, np.float16, np.int32, np.bool_),
     allow_data_dependent: bool = False,
+    shape_tensors: bool = False,
+    fixed_shapes: bool = False,
 ) -> NetworkSpec:
     """Random valid :class:`NetworkSpec` s.
 
@@ -60,6 +62,15 @@ def networks(
     EXP of an input). With ``allow_data_dependent``, some outputs are ``non_zero`` of an input;
     don't build those for TensorRT-RTX 1.7.1, whose builder refuses NonZero (the real one and the
     simulated one alike).
+
+    With ``fixed_shapes``, every input dim is static (no -1): the network has no profile unless
+    it has shape tensors, and trt_exec makes no shape call. With ``shape_tensors``, one or two
+    more outputs (beyond ``max_outputs``) are a ``reshape`` of an input by an int32 shape-tensor
+    input (values: the new dims, their product the element count) or a ``slice`` of an input
+    whose size is a shape-tensor input; each profile bounds their values (reshape: 1 to the
+    input's largest element count per dim; slice: a drawn min up to the input's min dim, max the
+    input's max dim). :func:`shapes_in_profile` and :func:`input_arrays` draw valid values. The
+    defaults draw exactly the networks they drew before these options existed.
     """
     if not 1 <= min_inputs <= max_inputs or not 1 <= min_outputs <= max_outputs:
         raise ValueError(
@@ -71,7 +82,9 @@ def networks(
     n_in = draw(st.integers(min_inputs, min(max_inputs, 2 * max_outputs)))
     n_out = draw(st.integers(max(min_outputs, math.ceil(n_in / 2)), max_outputs))
     rank = draw(st.integers(1, 3))
-    template = [draw(st.sampled_from((-1, 1, 2, 3))) for _ in range(rank)]
+    template = [
+        draw(st.sampled_from((1, 2, 3) if fixed_shapes else (-1, 1, 2, 3))) for _ in range(rank)
+    ]
     n_prof = draw(st.integers(1, max_profiles))
     bounds = []
     for _ in range(n_prof):
@@ -146,7 +159,44 @@ def networks(
         )
         for k in range(n_prof)
     )
+    if shape_tensors:
+        extra = [
+            draw(_shape_tensor_op(j, n_out, in_names, profiles))
+            for j in range(draw(st.integers(1, 2)))
+        ]
+        ops += [op for op, _, _ in extra]
+        inputs += tuple(inp for _, inp, _ in extra)
+        profiles = tuple(p + tuple(b[k] for _, _, b in extra) for k, p in enumerate(profiles))
+    elif fixed_shapes:
+        profiles = ()
     return NetworkSpec(inputs, tuple(ops), tuple(o.output for o in ops), profiles)
+
+
+@st.composite
+def _shape_tensor_op(
+    draw: Any, j: int, n_out: int, in_names: list[str], profiles: tuple[Any, ...]
+) -> tuple[OpSpec, InputSpec, list[tuple[Shape, Shape, Shape]]]:
+    """A reshape or slice of one of ``in_names`` by a new shape-tensor input ``s{j}``, with its
+    (min, opt, max) values per profile, derived from the data input's bounds in that profile."""
+    idx = draw(st.integers(0, len(in_names) - 1))
+    kind = draw(st.sampled_from(("reshape", "slice")))
+    rank = len(profiles[0][idx][0])
+    length = draw(st.integers(1, 3)) if kind == "reshape" else rank
+    bounds: list[tuple[Shape, Shape, Shape]] = []
+    for p in profiles:
+        mn, opt, mx = p[idx]
+        if kind == "reshape":
+            lo: Shape = (1,) * length
+            hi: Shape = (math.prod(mx),) * length
+            mid: Shape = (math.prod(opt),) + (1,) * (length - 1)
+        else:
+            lo = tuple(draw(st.integers(0, m)) for m in mn)
+            hi = tuple(mx)
+            mid = tuple(draw(st.integers(a, b)) for a, b in zip(lo, hi))
+        bounds.append((lo, mid, hi))
+    name = f"s{j}"
+    op = OpSpec(kind, (in_names[idx], name), f"out{n_out + j}")
+    return op, InputSpec(name, "int32", (length,)), bounds
 
 
 def _shared_bounds(spec: NetworkSpec, k: int) -> list[tuple[int, int] | None]:
@@ -166,7 +216,13 @@ def _shared_bounds(spec: NetworkSpec, k: int) -> list[tuple[int, int] | None]:
 @st.composite
 def shapes_in_profile(draw: Any, spec: NetworkSpec, profile: int) -> dict[str, Shape]:
     """Concrete input shapes inside profile ``profile``; a dynamic dim index takes one value
-    shared by all inputs (so elementwise ops broadcast)."""
+    shared by all inputs (so elementwise ops broadcast). A shape tensor gets its static shape
+    (:func:`input_arrays` draws its values). A network without profiles (fixed shapes) takes
+    ``profile=0`` and gets its static shapes."""
+    if not spec.profiles:
+        if profile != 0:
+            raise ValueError(f"{profile=} is out of range [0, 0] for a network without profiles")
+        return {inp.name: inp.shape for inp in spec.inputs}
     shared = _shared_bounds(spec, profile)
     values: list[int | None] = [draw(st.integers(*b)) if b else None for b in shared]
     out = {}
@@ -186,10 +242,12 @@ def shapes_in_profile(draw: Any, spec: NetworkSpec, profile: int) -> dict[str, S
 @st.composite
 def shapes_outside_profiles(draw: Any, spec: NetworkSpec) -> tuple[str, Shape]:
     """``(input_name, shape)`` with a shape no profile accepts for that input: a dynamic dim
-    beyond every profile's max (or below every min), or a static dim changed."""
-    idx = draw(st.integers(0, len(spec.inputs) - 1))
+    beyond every profile's max (or below every min), or a static dim changed. Shape tensors are
+    never chosen."""
+    shaped = [i for i, inp in enumerate(spec.inputs) if inp.name not in spec.shape_tensors]
+    idx = shaped[draw(st.integers(0, len(shaped) - 1))]  # the draw of before shape tensors
     inp = spec.inputs[idx]
-    base = list(spec.profiles[0][idx][1])  # opt of profile 0
+    base = list(spec.profiles[0][idx][1] if spec.profiles else inp.shape)  # opt of profile 0
     dyn = [i for i, d in enumerate(inp.shape) if d == -1]
     if dyn:
         i = draw(st.sampled_from(dyn))
@@ -216,15 +274,65 @@ def _array(rng: np.random.Generator, dtype: str, shape: Shape) -> np.ndarray:
     return rng.integers(-10, 11, size=shape).astype(dtype)
 
 
+def _profile_of(spec: NetworkSpec, shapes: dict[str, Shape]) -> int:
+    """The first profile whose shape bounds hold every non-shape-tensor input's shape."""
+    for k, p in enumerate(spec.profiles):
+        if all(
+            all(a <= d <= b for a, d, b in zip(mn, shapes[inp.name], mx))
+            for inp, (mn, _, mx) in zip(spec.inputs, p)
+            if inp.name not in spec.shape_tensors
+        ):
+            return k
+    raise ValueError(f"no profile of the network holds the shapes {shapes!r}")
+
+
+def _shape_values(
+    rng: np.random.Generator, kind: str, dims: Shape, lo: Shape, hi: Shape
+) -> np.ndarray:
+    """Values for a shape tensor inside [lo, hi]: a reshape's dims (product: the element count of
+    ``dims``) or a slice's size (at most ``dims``)."""
+    if kind == "slice":
+        tops = [min(h, d) for h, d in zip(hi, dims)]
+        if any(a > t for a, t in zip(lo, tops)):
+            raise ValueError(f"no slice size of {dims=} lies inside the value bounds {[lo, hi]}")
+        return np.array([rng.integers(a, t + 1) for a, t in zip(lo, tops)], np.int32)
+    count = math.prod(dims)
+    found: list[Shape] = [()]
+    for a, b in zip(lo, hi):
+        found = [f + (v,) for f in found for v in range(max(a, 1), min(b, count) + 1)]
+        found = [f for f in found if count % math.prod(f) == 0]
+    found = [f for f in found if math.prod(f) == count]
+    if not found:
+        raise ValueError(f"no reshape of {dims=} lies inside the value bounds {[lo, hi]}")
+    return np.array(found[rng.integers(len(found))], np.int32)
+
+
 def input_arrays(
-    spec: NetworkSpec, shapes: dict[str, Shape]
+    spec: NetworkSpec, shapes: dict[str, Shape], profile: int | None = None
 ) -> st.SearchStrategy[dict[str, np.ndarray]]:
-    """C-contiguous input arrays of the given shapes with small exact values (see ``_array``)."""
+    """C-contiguous input arrays of the given shapes with small exact values (see ``_array``).
+
+    A shape tensor gets int32 values inside the value bounds of ``profile`` (default: the first
+    profile that holds ``shapes``) that fit its data input's shape in ``shapes``: dims whose
+    product is its element count (reshape), or a size no larger than it (slice).
+    """
+    shape_ops = {
+        op.operands[1]: op for op in spec.ops if op.operands[1:] and op.kind in ("reshape", "slice")
+    }
+    k = 0
+    if shape_ops:
+        k = _profile_of(spec, shapes) if profile is None else profile
 
     def make(seed: int) -> dict[str, np.ndarray]:
         rng = np.random.default_rng(seed)
-        return {
-            i.name: np.ascontiguousarray(_array(rng, i.dtype, shapes[i.name])) for i in spec.inputs
-        }
+        out = {}
+        for i in spec.inputs:
+            if i.name in shape_ops:
+                op = shape_ops[i.name]
+                lo, _, hi = spec.profiles[k][i.name]
+                out[i.name] = _shape_values(rng, op.kind, shapes[op.operands[0]], lo, hi)
+            else:
+                out[i.name] = np.ascontiguousarray(_array(rng, i.dtype, shapes[i.name]))
+        return out
 
     return st.integers(0, 2**32 - 1).map(make)
