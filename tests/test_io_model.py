@@ -127,3 +127,34 @@ def test_outputs_that_alias_through_views_or_foreign_buffers_are_refused() -> No
         apart = {"sum": np.empty((2, 4), np.float32), "act": np.empty((3, 4), np.float32)[1:]}
         got = ex.infer(x, outputs=apart)  # distinct owners: no false alarm
         np.testing.assert_array_equal(got["sum"], x["x"] + x["y"])
+
+
+def test_the_alias_verdict_kept_for_device_arrays_follows_their_addresses() -> None:
+    """The verdict for the same device arrays is kept (they are frozen: same byte ranges). An
+    object whose interface now reports another pointer is a new array: checked again."""
+    import trt_exec
+    from trt_exec.errors import ArrayError
+    from trt_exec.testing import DEMO_NETWORK, build_engine, simulated_tensorrt
+
+    class Dev:  # a CUDA array by its interface only; host mode refuses it after the checks
+        def __init__(self, ptr: int) -> None:
+            self.__cuda_array_interface__ = {
+                "shape": (2, 4),
+                "typestr": "<f4",
+                "data": (ptr, False),
+                "version": 3,
+            }
+
+    trt = simulated_tensorrt("10.16.1")
+    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt) as ex:
+        x = {"x": Dev(0x10000), "y": Dev(0x20000)}
+        outs = {"sum": Dev(0x30000), "act": Dev(0x40000)}
+        for _ in range(2):  # apart: past the alias check, refused by host mode itself
+            with pytest.raises(ArrayError, match="host mode"):
+                ex.infer(x, outputs=outs)
+        outs["act"].__cuda_array_interface__ = dict(
+            outs["act"].__cuda_array_interface__, data=(0x30010, False)
+        )
+        for _ in range(2):  # now overlapping 'sum': refused by the alias check, every time
+            with pytest.raises(ArrayError, match="'sum'.*overlapping output 'act'"):
+                ex.infer(x, outputs=outs)
