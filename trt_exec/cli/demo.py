@@ -134,7 +134,7 @@ def _run_one(trt: Any, backend: str | None, out: TextIO, show_table: bool) -> bo
             ok &= match
             shapes = ", ".join(f"{n}{list(a.shape)}" for n, a in arrays.items())
             print(
-                f"  {label:<32} backend={ex.backend}  profile {k}  {shapes}  "
+                f"  {label:<36} backend={ex.backend}  profile {k}  {shapes}  "
                 f"{'matches numpy' if match else 'MISMATCH'}",
                 file=out,
             )
