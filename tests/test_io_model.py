@@ -158,3 +158,21 @@ def test_the_alias_verdict_kept_for_device_arrays_follows_their_addresses() -> N
         for _ in range(2):  # now overlapping 'sum': refused by the alias check, every time
             with pytest.raises(ArrayError, match="'sum'.*overlapping output 'act'"):
                 ex.infer(x, outputs=outs)
+
+
+def test_an_ndarray_subclass_output_overlapping_a_plain_view_is_refused() -> None:
+    """The shortcut skips only plain ndarrays; with a subclass among the arrays every array is
+    judged by its byte range, so a plain view of a subclass's memory is still caught."""
+    import trt_exec
+    from trt_exec.errors import ArrayError
+    from trt_exec.testing import DEMO_NETWORK, build_engine, simulated_tensorrt
+
+    class Sub(np.ndarray):
+        pass
+
+    trt = simulated_tensorrt("10.16.1")
+    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt) as ex:
+        x = {"x": np.ones((2, 4), np.float32), "y": np.ones((2, 4), np.float32)}
+        owner = np.empty((2, 4), np.float32).view(Sub)
+        with pytest.raises(ArrayError, match="same memory"):
+            ex.infer(x, outputs={"sum": owner, "act": owner.view(np.ndarray)})

@@ -494,6 +494,8 @@ def _numpy_apart(arrays: Mapping[str, Any], provided: Mapping[str, tuple[Any, An
     owners: set[int] = set()
     for arr in _chain((g[1] for g in provided.values()), arrays.values()):
         if type(arr) is not np.ndarray:
+            if isinstance(arr, np.ndarray):
+                return False  # a subclass (memmap, ...): judge every array by byte ranges
             continue
         root = arr
         while True:
