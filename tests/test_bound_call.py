@@ -78,6 +78,19 @@ def test_bound_call_fixes_profile_and_survives_other_calls(ex):
     _check(call(), inputs)
 
 
+def test_bound_call_binds_again_after_an_infer_with_the_same_shapes(ex):
+    """Same profile and shapes, other buffers: only the addresses changed, and the bound call
+    must still read and write its own arrays."""
+    inputs = demo_inputs(8)
+    outputs = {n: np.full((8, 4), np.nan, np.float32) for n in ex.outputs}
+    call = ex.bind(inputs, outputs)
+    other = demo_inputs(8, seed=7)
+    _check(ex.infer(other), other)
+    result = call()
+    _check(result, inputs)
+    _check(outputs, inputs)  # written in place, not into the other call's buffers
+
+
 def test_bound_call_refuses_after_a_profile_switch(ex):
     call = ex.bind(demo_inputs(2), profile=0)
     call()

@@ -34,7 +34,7 @@ class ContextState:
         "dynamic",
         "data_dependent",
         "bound",
-        "graph_key_cache",
+        "_graph_key",
         "_request",
         "epoch",
         "switches",
@@ -55,7 +55,7 @@ class ContextState:
         self.data_dependent: set[str] = set()
         #: Tensor name -> the address TensorRT has for it.
         self.bound: dict[str, int] = {}
-        self.graph_key_cache: tuple[Any, ...] | None = None
+        self._graph_key: tuple[Any, ...] | None = None
         self._request: tuple[tuple[Any, ...], tuple[Any, ...] | None] | None = None
         #: Bumped by every change below: a holder of an older epoch (a bound call) must check
         #: the profile, shapes and addresses again before it runs.
@@ -69,14 +69,14 @@ class ContextState:
         self.profile = profile
         self.shape_key = None
         self.bound.clear()
-        self.graph_key_cache = None
+        self._graph_key = None
         self.epoch += 1
         self.switches += 1
 
     def shapes_changing(self) -> None:
         """Shapes are being set: until :meth:`shapes_set`, the context's shapes are unknown."""
         self.shape_key = None
-        self.graph_key_cache = None
+        self._graph_key = None
         self.epoch += 1
 
     def shapes_set(self, key: tuple[Any, ...], out_shapes: dict[str, Shape]) -> None:
@@ -85,28 +85,22 @@ class ContextState:
         self.shape_key = key
         self.epoch += 1
 
-    def is_bound(self, name: str, ptr: int) -> bool:
-        return self.bound.get(name) == ptr
-
     def address_bound(self, name: str, ptr: int) -> None:
-        """A new address for ``name``: a new CUDA-graph signature. (The executor's ``_bind``
-        applies this rule inline on its hot path: set ``bound[name]``, clear
-        ``graph_key_cache``.)"""
         self.bound[name] = ptr
-        self.graph_key_cache = None
+        self._graph_key = None
         self.epoch += 1
 
     def address_refused(self, name: str) -> None:
         """TensorRT refused an address: what it holds for ``name`` is unknown."""
         self.bound.pop(name, None)
-        self.graph_key_cache = None
+        self._graph_key = None
         self.epoch += 1
 
     def graph_key(self) -> tuple[Any, ...]:
         """The CUDA-graph signature: shapes and every bound address (cached until they change)."""
-        key = self.graph_key_cache
+        key = self._graph_key
         if key is None:
-            key = self.graph_key_cache = (self.shape_key, tuple(sorted(self.bound.items())))
+            key = self._graph_key = (self.shape_key, tuple(sorted(self.bound.items())))
         return key
 
     # --- the per-call shortcut --------------------------------------------------------------

@@ -579,8 +579,7 @@ class BaseExecutor(_fork.NotCopyable):
 
     def _bind(self, api: TensorRTApi, name: str, ptr: int) -> None:
         state = self._state
-        bound = state.bound
-        if bound.get(name) == ptr:  # ContextState.is_bound, inlined: up to 4 times a call
+        if state.bound.get(name) == ptr:  # the address TensorRT already has
             return
         start = _trtlog.mark()  # a counter, not a capture: ~0.35 µs less per bind
         if not api.bind(name, ptr):
@@ -589,9 +588,7 @@ class BaseExecutor(_fork.NotCopyable):
                 f"TensorRT refused address {ptr:#x} for tensor {name!r}",
                 tensorrt_log=_trtlog.since(start),
             )
-        # ContextState.address_bound, inlined (infer_async binds every output anew each call).
-        bound[name] = ptr
-        state.graph_key_cache = None
+        state.address_bound(name, ptr)
 
     def _run(self, api: TensorRTApi, dp: DataPath, stream: int) -> None:
         if self._graphs and dp.can_capture(stream):
