@@ -337,9 +337,9 @@ def main(argv: list[str] | None = None) -> int:
             big = batch >= 1024
             w, r, c = (1, 2, 2) if args.quick else ((3, 5, 10) if big else (200, 7, 500))
         rows = add_ratios(measure(contenders, warmup=w, reps=r, calls=c), floor)
-        if args.profile and table == "call":
+        if args.profile:
             for cont in contenders:
-                _profile(cont)
+                _profile(cont, 20 if table == "numpy-64MiB" else 3000)
         result["tables"][table] = {"floor": floor, "rows": rows}
         for close in reversed(closers):
             try:

@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("trt_exec._arguments", "trt_exec._context_state", "trt_exec._outputs"),
     ("trt_exec.backends.base",),
     ("trt_exec.bound", "trt_exec.protocol"),
+    ("trt_exec._lane",),
     ("trt_exec.executor",),
     ("trt_exec.backends.v2", "trt_exec.backends.v3"),
     ("trt_exec.loading",),

@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from . import _trtlog
 from .arrays import DeviceArray, as_array, check_array, from_cai_dict, frozen_cai
 from .datapath import DataPath, _address
-from .errors import ArrayError, BindingError
+from .errors import ArrayError, BindingError, ExecutionError
 from .spec import Shape, TensorSpec, check_shape, check_values, choose_profile
 
-__all__ = ["Arguments", "ShapeValues", "no_aliasing"]
+__all__ = ["Arguments", "ShapeValues", "no_aliasing", "recalled", "torch_token"]
 
 
 class ShapeValues:
@@ -43,6 +44,24 @@ class ShapeValues:
 
 
 Array = np.ndarray | DeviceArray | ShapeValues
+
+
+def set_shape_values(api: Any, state: Any, spec: TensorSpec, values: Shape, k: int) -> np.ndarray:
+    """Give TensorRT shape-tensor input ``spec``'s values from a new owned host copy, which is
+    returned: the caller keeps it until the values change (TensorRT reads it at enqueue).
+    ``api`` is the backend's TensorRTApi, ``state`` the executor's ContextState."""
+    buf = ShapeValues(spec, values).host
+    ptr = int(buf.ctypes.data)
+    with _trtlog.capture() as log:
+        ok = api.set_shape_values(spec.name, values, ptr)
+    if not ok:
+        state.address_refused(spec.name)
+        raise ExecutionError(
+            f"input {spec.name!r}: TensorRT refused shape-tensor values {values!r} in profile {k}",
+            tensorrt_log=log,
+        )
+    state.address_bound(spec.name, ptr)
+    return buf
 
 
 def shape_values(spec: TensorSpec, obj: Any) -> Shape:
@@ -84,6 +103,7 @@ class Arguments:
         "_num_profiles",
         "_shape_inputs",
         "_alias_ok",
+        "_int_types",
     )
 
     def __init__(
@@ -106,8 +126,18 @@ class Arguments:
         self._shape_inputs = frozenset(n for n, s in inputs.items() if s.is_shape_tensor)
         # A copy of the last execute() mapping found valid (plain ints only; see addresses()).
         self._last_addresses: dict[str, int] | None = None
+        self._int_types = [int] * len(self._specs)
         # The device arrays (outputs, then inputs) of the last call found free of aliasing.
         self._alias_ok: tuple[DeviceArray, ...] | None = None
+
+    @property
+    def seen_inputs(self) -> Mapping[str, list[list[Any]]]:
+        """The remembered input entries ``[ref, token, array, read_token]`` per name."""
+        return self._seen_in
+
+    @property
+    def seen_outputs(self) -> Mapping[str, list[list[Any]]]:
+        return self._seen_out
 
     def forget(self) -> None:
         """Drop every remembered array (at close: nothing of the caller's is kept)."""
@@ -218,6 +248,29 @@ class Arguments:
                 self._alias_ok = key
         return checked
 
+    def check_io(
+        self, inputs: Sequence[str] | None, outputs: Sequence[str] | None, io_count: int
+    ) -> None:
+        """:meth:`~trt_exec.executor.BaseExecutor.check_io`."""
+        both = inputs is not None and outputs is not None
+        for kind, want, have in (
+            ("inputs", inputs, self._inputs),
+            ("outputs", outputs, self._outputs),
+        ):
+            if want is not None and (len(want) != len(have) or set(want) != set(have)):
+                if both:
+                    assert inputs is not None and outputs is not None
+                    raise BindingError(
+                        f"declared IO (inputs={list(inputs)!r}, outputs={list(outputs)!r}; "
+                        f"{len(inputs) + len(outputs)} tensors) does not match the engine's "
+                        f"{io_count} IO tensors (inputs={list(self._inputs)!r}, "
+                        f"outputs={list(self._outputs)!r})"
+                    )
+                raise BindingError(
+                    f"expected_{kind}={list(want)!r} does not match the engine's {kind} "
+                    f"{list(have)!r} (order does not matter; each name once)"
+                )
+
     def _remember_shape(self, shape: Shape, name: str) -> None:
         valid = self._valid_shapes[name]
         if len(valid) >= 256:
@@ -277,7 +330,7 @@ class Arguments:
             and type(stream) is int
             and stream >= 0
             and addresses == self._last_addresses
-            and all(type(p) is int for p in addresses.values())
+            and list(map(type, addresses.values())) == self._int_types  # ~2x the all() form
         ):
             return stream
         if not isinstance(addresses, Mapping):
@@ -360,7 +413,7 @@ def _check_names(
 # - The dict it reports now equals (one C-level ``==``) a copy of the dict that was validated:
 #   pointer, shape, typestr, strides, read-only flag, stream. The DeviceArray built from that
 #   copy is reused, so the arrays used are exactly those validated. A torch tensor is compared
-#   by its C-level attributes instead (``_torch_token``: data_ptr, shape, stride, dtype,
+#   by its C-level attributes instead (``torch_token``: data_ptr, shape, stride, dtype,
 #   requires_grad - every field its interface dict reports, which carries no stream): its
 #   ``__cuda_array_interface__`` is a Python property that rebuilds the dict (~6 µs a call on
 #   an H200 host), the attributes cost ~0.5 µs.
@@ -388,11 +441,20 @@ def _recall(entries: list[list[Any]] | None, obj: Any) -> list[Any] | None:
     return None
 
 
+def recalled(entries: list[list[Any]] | None, obj: Any) -> list[Any] | None:
+    """The remembered entry for ``obj`` by identity alone: for a caller that knows its token was
+    just compared (by :func:`_recall`, in this call's validation)."""
+    for entry in entries or ():
+        if entry[0]() is obj:
+            return entry
+    return None
+
+
 def _cai_token(obj: Any) -> Any:
     return obj.__cuda_array_interface__
 
 
-def _torch_token(obj: Any) -> Any:
+def torch_token(obj: Any) -> Any:
     # torch.Tensor.__cuda_array_interface__ is a Python property that builds a dict and a
     # typestr (~6 µs on an H200 host, benchmarks/README.md); these are C-level attributes
     # (~0.5 µs together) and cover every field of that dict: the pointer, shape, strides and
@@ -406,7 +468,7 @@ def _token_reader(obj: Any) -> Any:
     torch = sys.modules.get("torch")
     tensor = getattr(torch, "Tensor", None) if torch is not None else None
     if tensor is not None and isinstance(obj, tensor) and hasattr(obj, "data_ptr"):
-        return _torch_token
+        return torch_token
     return _cai_token
 
 

@@ -34,7 +34,12 @@ _LEVELS = {
     4: logging.DEBUG,
 }
 
-_local = threading.local()
+
+class _Local(threading.local):
+    count = 0  # ERROR lines logged in this thread (a class default: no getattr on the hot path)
+
+
+_local = _Local()
 _bridge_classes: weakref.WeakKeyDictionary[ModuleType, type] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
@@ -63,7 +68,7 @@ def _record(severity: Any, msg: str) -> None:
         if recent is None:
             recent = _local.recent = deque(maxlen=_RECENT)
         recent.append(str(msg))
-        _local.count = getattr(_local, "count", 0) + 1
+        _local.count += 1
 
 
 def mark() -> int:
@@ -72,12 +77,12 @@ def mark() -> int:
     The cheap form of :class:`capture` for calls that almost never fail (the enqueue): read a
     counter before the call, and only if it failed collect the lines logged since.
     """
-    return getattr(_local, "count", 0)
+    return _local.count
 
 
 def since(start: int) -> list[str]:
     """The ERROR lines logged in this thread since :func:`mark` returned ``start``."""
-    n = getattr(_local, "count", 0) - start
+    n = _local.count - start
     if n <= 0:
         return []
     return list(_local.recent)[-n:]

@@ -19,6 +19,10 @@ If another call on the same executor changed the shapes or addresses since the l
 the executor switched to another optimization profile, TensorRT forgot what was bound: the run
 raises :class:`~trt_exec.errors.StaleBindingError` (bind again). After ``close()`` it raises
 :class:`~trt_exec.errors.ClosedError`.
+
+The per-run program itself is a :class:`Plan`, which holds addresses, shapes and names but no
+caller array: a :class:`BoundCall` runs it with the arrays it borrowed, and ``infer`` runs the
+plan of its previous call when the next call repeats it (:mod:`trt_exec._lane`).
 """
 
 from __future__ import annotations
@@ -34,11 +38,16 @@ from .arrays import DeviceArray
 from .backends.base import TensorRTApi
 from .datapath import DataPath
 from .errors import ArrayError, ClosedError, StaleBindingError
+from .results import AsyncResult
 
 if TYPE_CHECKING:
     from .executor import BaseExecutor
 
-__all__ = ["BoundCall", "bind_call"]
+__all__ = ["BoundCall", "Plan", "bind_call"]
+
+#: An output the plan downloads from an owned buffer: (name, nbytes, shape, dtype, into), where
+#: ``into`` says whether it is copied into a caller numpy array (else a new array is returned).
+Staged = tuple[str, int, tuple[int, ...], np.dtype, bool]
 
 
 def bind_call(
@@ -77,6 +86,271 @@ def bind_call(
         return call
 
 
+class Plan:
+    """A call's per-run program: the profile, shapes and device addresses it binds, the numpy
+    inputs it uploads and the outputs it downloads, by name. Holds no caller array (a run is
+    given them), so it keeps no caller memory alive.
+
+    Built by :meth:`bind` (sets shapes and binds now; the lock is held) or :meth:`after_call`
+    (from what a successful ``infer`` just left in the execution context; no TensorRT call).
+    """
+
+    __slots__ = (
+        "ex",
+        "stream",
+        "k",
+        "shapes",
+        "switches",
+        "epoch",
+        "device",
+        "host_inputs",
+        "staged",
+        "kinds",
+    )
+
+    def __init__(
+        self,
+        ex: BaseExecutor,
+        stream: int,
+        k: int,
+        shapes: dict[str, tuple[int, ...]],
+        device: dict[str, int],
+        host_inputs: tuple[str, ...],
+        staged: list[Staged],
+    ) -> None:
+        state = ex._state
+        self.ex = ex
+        self.stream = stream
+        self.k = k
+        self.shapes = shapes
+        self.switches = state.switches
+        self.epoch = state.epoch
+        #: Device addresses fixed for the plan's life: caller device arrays (and caller numpy
+        #: outputs in host mode, written in place).
+        self.device = device
+        self.host_inputs = host_inputs
+        self.staged = staged
+        fetched = {s[0]: s[4] for s in staged}
+        # Per output, in engine order: 0 the caller's object, 1 a new array, 2 copied into the
+        # caller's numpy array (and the caller's object returned).
+        self.kinds = tuple(
+            (name, 0 if name not in fetched else 2 if fetched[name] else 1) for name in ex.outputs
+        )
+
+    @classmethod
+    def bind(
+        cls,
+        ex: BaseExecutor,
+        api: TensorRTApi,
+        dp: DataPath,
+        arrays: Mapping[str, np.ndarray | DeviceArray],
+        provided: Mapping[str, Provided],
+        profile: int | None,
+        stream: int,
+    ) -> Plan:
+        """Choose the profile, set the shapes and bind every address now (lock held)."""
+        state = ex._state
+        shapes = {name: arr.shape for name, arr in arrays.items()}
+        requested = profile if profile is not None else ex._fixed_profile
+        dp.begin(stream)
+        k = ex._args.profile(shapes, requested)
+        ex._apply_shapes(api, k, shapes, stream)
+        if state.dynamic:
+            raise ArrayError(
+                f"bind(): output(s) {list(state.dynamic)!r} have data-dependent shapes, known "
+                "only after each run, so they cannot be bound; use infer() for this engine"
+            )
+        device: dict[str, int] = {}
+        host_inputs: list[str] = []
+        for name, arr in arrays.items():
+            if isinstance(arr, np.ndarray):
+                host_inputs.append(name)
+            else:
+                device[name] = dp.input_address(name, arr, stream)
+        staged: list[Staged] = []
+        for name, spec in ex.outputs.items():
+            shape = state.out_shapes[name]
+            given = provided.get(name)
+            if given is not None:
+                check_provided_shape(name, given[1], shape)
+                addr = dp.output_array_address(name, given[1])
+                if addr is not None:
+                    device[name] = addr
+                    continue
+            staged.append((name, spec.nbytes(shape), shape, spec.dtype, given is not None))
+        plan = cls(ex, stream, k, shapes, device, tuple(host_inputs), staged)
+        plan._bind_all(api, dp)
+        return plan
+
+    @classmethod
+    def after_call(
+        cls,
+        ex: BaseExecutor,
+        arrays: Mapping[str, Any],
+        provided: Mapping[str, Provided],
+        stream: int,
+    ) -> Plan:
+        """The plan of the ``infer`` that just succeeded with these validated arrays (lock held):
+        its addresses are what TensorRT holds now. Device outputs only among ``provided``."""
+        state = ex._state
+        bound = state.bound
+        device: dict[str, int] = {}
+        host_inputs: list[str] = []
+        for name, arr in arrays.items():
+            if type(arr) is np.ndarray:
+                host_inputs.append(name)
+            else:
+                device[name] = bound[name]
+        staged: list[Staged] = []
+        out_shapes = state.out_shapes
+        for name, spec in ex.outputs.items():
+            if name in provided:
+                device[name] = bound[name]
+            else:
+                shape = out_shapes[name]
+                staged.append((name, spec.nbytes(shape), shape, spec.dtype, False))
+        shapes = {name: arr.shape for name, arr in arrays.items()}
+        return cls(ex, stream, state.profile, shapes, device, tuple(host_inputs), staged)
+
+    # --- the runs -------------------------------------------------------------------------------
+    def run(
+        self,
+        host: Mapping[str, Any],
+        objects: Mapping[str, Any],
+        into: Mapping[str, np.ndarray],
+        lane: bool,
+    ) -> dict[str, Any] | None:
+        """Run synchronously: numpy inputs from ``host``, caller outputs returned from
+        ``objects`` (numpy ones copied into ``into``). For ``infer``'s lane (``lane``), None
+        when the executor switched profile since (the caller takes the full path)."""
+        ex = self.ex
+        stream = self.stream
+        with ex._lock:
+            res = ex._res
+            api, dp = res.api, res.data_path
+            if api is None or dp is None:
+                if lane:
+                    ex._open()  # the executor's ClosedError
+                raise self._closed()
+            dp.begin(stream)
+            if ex._state.epoch != self.epoch:
+                if ex._state.switches != self.switches:
+                    if lane:
+                        return None
+                    raise self._stale()
+                self._rebind(api, dp, stream)
+            if self.host_inputs:
+                self._upload(api, dp, host, stream, True)
+            ex._run(api, dp, stream, True)
+            staged = self.staged
+            for name, nbytes, _, _, _ in staged:
+                dp.download(name, nbytes, stream)
+            dp.finish(stream, None, True)
+            dp.synchronize(stream)
+            if not staged:
+                return {name: objects[name] for name, _ in self.kinds}
+            fetched = {s[0]: s for s in staged} if len(staged) > 1 else None
+            result: dict[str, Any] = {}
+            for name, kind in self.kinds:
+                if kind == 1:
+                    s = fetched[name] if fetched is not None else staged[0]
+                    result[name] = dp.fetch(name, s[2], s[3])
+                    continue
+                if kind == 2:
+                    dp.fetch_into(name, into[name])
+                result[name] = objects[name]
+            return result
+
+    def run_async(self, host: Mapping[str, Any], objects: Mapping[str, Any]) -> AsyncResult | None:
+        """``infer_async``'s lane: enqueue on the plan's stream and return the result, whose
+        outputs are the caller's device arrays in ``objects``; None after a profile switch."""
+        ex = self.ex
+        stream = self.stream
+        with ex._lock:
+            res = ex._res
+            api, dp = res.api, res.data_path
+            if api is None or dp is None:
+                ex._open()  # the executor's ClosedError
+                raise self._closed()
+            dp.begin(stream)
+            if ex._state.epoch != self.epoch:
+                if ex._state.switches != self.switches:
+                    return None
+                self._rebind(api, dp, stream)
+            builder = dp.result_builder()
+            try:
+                if self.host_inputs:
+                    self._upload(api, dp, host, stream, False)
+                ex._run(api, dp, stream, False)
+            except BaseException:
+                builder.abandon()
+                raise
+            builder.outputs = {name: objects[name] for name, _ in self.kinds}
+            dp.finish(stream, builder, False)
+            return builder.seal(stream)
+
+    def launch(self, host: Mapping[str, Any], stream: int) -> Any:
+        """Enqueue on ``stream`` without waiting; the event recorded after the work."""
+        ex = self.ex
+        with ex._lock:
+            res = ex._res
+            api, dp = res.api, res.data_path
+            if api is None or dp is None:
+                raise self._closed()
+            dp.begin(stream)
+            if ex._state.epoch != self.epoch:
+                if ex._state.switches != self.switches:
+                    raise self._stale()
+                self._rebind(api, dp, stream)
+            if self.host_inputs:
+                self._upload(api, dp, host, stream, False)
+            ex._run(api, dp, stream, False)
+            return dp.finish(stream, None, False, record=True)
+
+    # --- internals ------------------------------------------------------------------------------
+    def _closed(self) -> ClosedError:
+        return ClosedError(
+            f"this bound call's {type(self.ex).__name__} is closed; load the engine again and bind"
+        )
+
+    def _stale(self) -> StaleBindingError:
+        return StaleBindingError(
+            f"this bound call was bound in optimization profile {self.k}, but the executor "
+            f"switched profile since (now {self.ex._state.profile}), which made TensorRT forget "
+            "its shapes and addresses; call bind() again"
+        )
+
+    def _rebind(self, api: TensorRTApi, dp: DataPath, stream: int) -> None:
+        """Another call changed the context since this plan last ran: set it back."""
+        self.ex._apply_shapes(api, self.k, self.shapes, stream)
+        self._bind_all(api, dp)
+
+    def _bind_all(self, api: TensorRTApi, dp: DataPath) -> None:
+        ex = self.ex
+        for name, ptr in self.device.items():
+            ex._bind(api, name, ptr)
+        for name, nbytes, _, _, _ in self.staged:
+            # The owned buffer may have been replaced by a bigger one since (another call).
+            ex._bind(api, name, dp.output_address(name, nbytes))
+        self.epoch = ex._state.epoch
+
+    def _upload(
+        self,
+        api: TensorRTApi,
+        dp: DataPath,
+        host: Mapping[str, Any],
+        stream: int,
+        synchronous: bool,
+    ) -> None:
+        """numpy inputs: copy into pinned staging and enqueue the upload (the staging device
+        buffer's address is bound again only if it changed)."""
+        ex = self.ex
+        for name in self.host_inputs:
+            ex._bind(api, name, dp.input_address(name, host[name], stream))
+        dp.inputs_ready(stream, synchronous)
+        self.epoch = ex._state.epoch
+
+
 class BoundCall:
     """A call fixed by :meth:`~trt_exec.executor.BaseExecutor.bind`; see the module docstring.
 
@@ -86,19 +360,7 @@ class BoundCall:
     mode).
     """
 
-    __slots__ = (
-        "_ex",
-        "_stream",
-        "_k",
-        "_shapes",
-        "_switches",
-        "_epoch",
-        "_device",
-        "_host_inputs",
-        "_staged",
-        "_result",
-        "_keep",
-    )
+    __slots__ = ("_plan", "_host", "_objects", "_into", "_keep")
 
     def __init__(
         self,
@@ -111,78 +373,22 @@ class BoundCall:
         stream: int,
     ) -> None:
         """Set shapes and addresses now; the executor's lock is held."""
-        state = ex._state
-        self._ex = ex
-        self._stream = stream
-        self._shapes = {name: arr.shape for name, arr in arrays.items()}
-        requested = profile if profile is not None else ex._fixed_profile
-        dp.begin(stream)
-        self._k = ex._args.profile(self._shapes, requested)
-        ex._apply_shapes(api, self._k, self._shapes, stream)
-        if state.dynamic:
-            raise ArrayError(
-                f"bind(): output(s) {list(state.dynamic)!r} have data-dependent shapes, known "
-                "only after each run, so they cannot be bound; use infer() for this engine"
-            )
-        self._switches = state.switches
-        # Device addresses fixed for the life of this call: caller device arrays (and caller
-        # numpy outputs in host mode, written in place).
-        self._device: dict[str, int] = {}
-        self._host_inputs: list[tuple[str, np.ndarray]] = []
-        for name, arr in arrays.items():
-            if isinstance(arr, np.ndarray):
-                self._host_inputs.append((name, arr))
-            else:
-                self._device[name] = dp.input_address(name, arr, stream)
-        # Outputs through an owned buffer: (name, nbytes, shape, dtype, caller numpy or None).
-        self._staged: list[tuple[str, int, tuple[int, ...], np.dtype, np.ndarray | None]] = []
-        self._result: dict[str, Any] = {}
-        for name, spec in ex._outputs.items():
-            shape = state.out_shapes[name]
-            given = provided.get(name)
-            if given is not None:
-                check_provided_shape(name, given[1], shape)
-                addr = dp.output_array_address(name, given[1])
-                self._result[name] = given[0]
-                if addr is not None:
-                    self._device[name] = addr
-                    continue
-            host = given[1] if given is not None else None
-            assert host is None or isinstance(host, np.ndarray)  # a device array has an address
-            self._staged.append((name, spec.nbytes(shape), shape, spec.dtype, host))
-            self._result.setdefault(name, None)
+        self._plan = Plan.bind(ex, api, dp, arrays, provided, profile, stream)
+        self._host = {n: a for n, a in arrays.items() if isinstance(a, np.ndarray)}
+        self._objects = {n: g[0] for n, g in provided.items()}
+        self._into: dict[str, np.ndarray] = {}
+        for staged in self._plan.staged:
+            if staged[4]:  # a caller numpy output (a device one has an address)
+                arr = provided[staged[0]][1]
+                assert isinstance(arr, np.ndarray)
+                self._into[staged[0]] = arr
         self._keep = (dict(arrays), dict(provided))  # borrowed: alive while this call is
-        self._bind_all(api, dp)
 
-    # --- the runs -------------------------------------------------------------------------------
     def __call__(self) -> dict[str, Any]:
         """Run synchronously; every output by name, in engine order."""
-        ex = self._ex
-        stream = self._stream
-        with ex._lock:
-            # _begin and _run, inlined: this is the path a hot loop takes (~0.3 µs less).
-            res = ex._res
-            api, dp = res.api, res.data_path
-            if api is None or dp is None:
-                api, dp = self._open()  # raises ClosedError
-            dp.begin(stream)
-            if ex._state.epoch != self._epoch:
-                self._rebind(api, dp, stream)
-            if self._host_inputs:
-                self._upload(api, dp, stream, True)
-            ex._run(api, dp, stream)
-            staged = self._staged
-            for name, nbytes, _, _, _ in staged:
-                dp.download(name, nbytes, stream)
-            dp.finish(stream, None, True)
-            dp.synchronize(stream)
-            result = dict(self._result)
-            for name, _, shape, dtype, arr in staged:
-                if arr is None:
-                    result[name] = dp.fetch(name, shape, dtype)
-                else:
-                    dp.fetch_into(name, arr)
-            return result
+        out = self._plan.run(self._host, self._objects, self._into, False)
+        assert out is not None  # only infer's lane gets None
+        return out
 
     def launch(self, stream: Any = None) -> Any:
         """Enqueue on ``stream`` (default: the one given to ``bind``) and return at once.
@@ -192,82 +398,27 @@ class BoundCall:
         is recorded again by its next call: wait on it (``cuStreamWaitEvent``,
         ``cuEventSynchronize``) before that, or synchronize the stream. Every output must be
         bound to a caller device array (an output in the executor's own buffer could not be
-        read); use the call itself (``call()``) for numpy outputs.
+        read); use the call itself (``call()``) for numpy outputs. An enqueue on a stream the
+        caller is capturing goes into the caller's graph.
         """
-        self._open()
-        if self._staged:
+        plan = self._plan
+        if plan.ex._res.api is None:
+            raise plan._closed()
+        if plan.staged:
             raise ArrayError(
-                f"launch(): output(s) {[s[0] for s in self._staged]!r} are not bound to a caller "
+                f"launch(): output(s) {[s[0] for s in plan.staged]!r} are not bound to a caller "
                 "device array, so their results could not be read after an asynchronous launch; "
                 "bind a device array for every output, or run the call synchronously (call())"
             )
         if stream is None:
-            handle = self._stream
+            handle = plan.stream
         else:
             from .cuda.driver import stream_handle
 
             handle = stream_handle(stream)
-        ex = self._ex
-        with ex._lock:
-            api, dp = self._begin(handle)
-            self._run(api, dp, handle, False)
-            return dp.finish(handle, None, False, record=True)
-
-    # --- internals ------------------------------------------------------------------------------
-    def _open(self) -> tuple[TensorRTApi, DataPath]:
-        res = self._ex._res
-        api, dp = res.api, res.data_path
-        if api is None or dp is None:
-            raise ClosedError(
-                f"this bound call's {type(self._ex).__name__} is closed; load the engine again "
-                "and bind"
-            )
-        return api, dp
-
-    def _begin(self, stream: int) -> tuple[TensorRTApi, DataPath]:
-        ex = self._ex
-        api, dp = self._open()
-        dp.begin(stream)
-        if ex._state.epoch != self._epoch:
-            self._rebind(api, dp, stream)
-        return api, dp
-
-    def _rebind(self, api: TensorRTApi, dp: DataPath, stream: int) -> None:
-        """Another call changed the context since this one last ran: set it back."""
-        ex = self._ex
-        state = ex._state
-        if state.switches != self._switches:
-            raise StaleBindingError(
-                f"this bound call was bound in optimization profile {self._k}, but the executor "
-                f"switched profile since (now {state.profile}), which made TensorRT forget its "
-                "shapes and addresses; call bind() again"
-            )
-        ex._apply_shapes(api, self._k, self._shapes, stream)
-        self._bind_all(api, dp)
-
-    def _bind_all(self, api: TensorRTApi, dp: DataPath) -> None:
-        ex = self._ex
-        for name, ptr in self._device.items():
-            ex._bind(api, name, ptr)
-        for name, nbytes, _, _, _ in self._staged:
-            # The owned buffer may have been replaced by a bigger one since (another call).
-            ex._bind(api, name, dp.output_address(name, nbytes))
-        self._epoch = ex._state.epoch
-
-    def _run(self, api: TensorRTApi, dp: DataPath, stream: int, synchronous: bool) -> None:
-        if self._host_inputs:
-            self._upload(api, dp, stream, synchronous)
-        self._ex._run(api, dp, stream)
-
-    def _upload(self, api: TensorRTApi, dp: DataPath, stream: int, synchronous: bool) -> None:
-        """numpy inputs: copy into pinned staging and enqueue the upload (the staging device
-        buffer's address is bound again only if it changed)."""
-        ex = self._ex
-        for name, arr in self._host_inputs:
-            ex._bind(api, name, dp.input_address(name, arr, stream))
-        dp.inputs_ready(stream, synchronous)
-        self._epoch = ex._state.epoch
+        return plan.launch(self._host, handle)
 
     def __repr__(self) -> str:
-        shapes = ", ".join(f"{n}={s!r}" for n, s in self._shapes.items())
-        return f"<BoundCall profile={self._k} {shapes} stream={self._stream:#x}>"
+        plan = self._plan
+        shapes = ", ".join(f"{n}={s!r}" for n, s in plan.shapes.items())
+        return f"<BoundCall profile={plan.k} {shapes} stream={plan.stream:#x}>"

@@ -149,8 +149,9 @@ class DataPath(Protocol):
         """The graph cache's counters, None when graphs are off."""
         ...
 
-    def can_capture(self, stream: int) -> bool:
-        """Whether an enqueue on ``stream`` can be captured into a graph now."""
+    def can_capture(self, stream: int, synchronous: bool = False) -> bool:
+        """Whether an enqueue on ``stream`` can be captured into a graph now; ``synchronous``:
+        the caller synchronizes ``stream`` before it returns (so no caller is capturing it)."""
         ...
 
     def launch(self, key: Hashable, enqueue: Callable[[int], None], stream: int) -> bool:
@@ -288,7 +289,7 @@ class HostDataPath:
     def graph_stats(self) -> dict[str, int] | None:
         return None
 
-    def can_capture(self, stream: int) -> bool:
+    def can_capture(self, stream: int, synchronous: bool = False) -> bool:
         return False
 
     def launch(self, key: Hashable, enqueue: Callable[[int], None], stream: int) -> bool:

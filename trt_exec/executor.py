@@ -26,26 +26,29 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
 
 from . import _fork, _trtlog
-from ._arguments import Arguments, Array, ShapeValues, host_output
+from ._arguments import Arguments, Array, host_output, set_shape_values
 from ._callsite import user_call_site, warn_at
 from ._context_state import ContextState
+from ._lane import Lane, lane_after
 from ._outputs import AsyncOutputs, Provided, SyncOutputs, refuse_data_dependent
 from .backends.base import EngineLayout, TensorRTApi
 from .bound import BoundCall, bind_call
 from .datapath import DataPath
-from .errors import BindingError, ClosedError, ExecutionError, ShapeError
+from .errors import ClosedError, ExecutionError, ShapeError
 from .protocol import Executor
 from .results import AsyncResult
 from .selection import BackendChoice
 from .spec import Shape, TensorSpec, check_profile_index
 
 __all__ = ["BaseExecutor", "Executor"]
+
+_NONE: Mapping[str, Any] = MappingProxyType({})
 
 
 class _Resources:
@@ -134,6 +137,8 @@ class BaseExecutor(_fork.NotCopyable):
         self._host_outputs = tuple(n for n, sp in layout.outputs.items() if sp.location == "host")
         self._shape_host: dict[str, Any] = {}  # host copies of the values TensorRT holds
         self._graphs = False
+        self._lane: Lane | None = None  # infer's repeat lane (trt_exec._lane)
+        self._alane: Lane | None = None  # infer_async's
         self._lock = threading.Lock()
         res = _Resources(f"{type(self).__name__}({layout.io_count} IO tensors)")
         res.engine = engine
@@ -238,6 +243,7 @@ class BaseExecutor(_fork.NotCopyable):
             self._res.explicit = True
             self._finalizer()
             self._args.forget()
+            self._lane = self._alane = None
 
     def _open(self) -> tuple[TensorRTApi, DataPath]:
         res = self._res
@@ -269,24 +275,7 @@ class BaseExecutor(_fork.NotCopyable):
     ) -> None:
         """Check declared IO names against the engine: ``inputs`` and ``outputs`` each on its own
         (None: not checked); with both, the API's own count rule (inputs + outputs == IO)."""
-        both = inputs is not None and outputs is not None
-        for kind, want, have in (
-            ("inputs", inputs, self._inputs),
-            ("outputs", outputs, self._outputs),
-        ):
-            if want is not None and (len(want) != len(have) or set(want) != set(have)):
-                if both:
-                    assert inputs is not None and outputs is not None
-                    raise BindingError(
-                        f"declared IO (inputs={list(inputs)!r}, outputs={list(outputs)!r}; "
-                        f"{len(inputs) + len(outputs)} tensors) does not match the engine's "
-                        f"{self.io_count} IO tensors (inputs={list(self._inputs)!r}, "
-                        f"outputs={list(self._outputs)!r})"
-                    )
-                raise BindingError(
-                    f"expected_{kind}={list(want)!r} does not match the engine's {kind} "
-                    f"{list(have)!r} (order does not matter; each name once)"
-                )
+        self._args.check_io(inputs, outputs, self.io_count)
 
     def prepare(
         self, shapes: Mapping[str, Sequence[int]], *, profile: int | None = None
@@ -323,6 +312,12 @@ class BaseExecutor(_fork.NotCopyable):
         best fit for the input shapes. Arrays must have the engine's dtype and be C-contiguous;
         nothing is converted or copied silently.
         """
+        lane = self._lane
+        request = profile if profile is not None else self._fixed_profile
+        if lane is not None and lane.matches(inputs, outputs, request):
+            out = lane.plan.run(inputs, outputs or _NONE, _NONE, True)
+            if out is not None:  # None: a profile switch since; the full path below
+                return out
         arrays, verify = self._args.inputs(inputs)
         provided = self._args.outputs(outputs, verify, arrays)
         with self._lock:
@@ -340,6 +335,7 @@ class BaseExecutor(_fork.NotCopyable):
             result = outs.collect(dp, provided, final)
             if host:
                 result.update(host)
+            self._lane = lane_after(self, inputs, outputs, arrays, provided, request, stream)
             return result
 
     def infer_async(
@@ -363,6 +359,12 @@ class BaseExecutor(_fork.NotCopyable):
         In host mode (simulated TensorRT on the CPU) the work is done on return and outputs are
         numpy arrays.
         """
+        lane = self._alane
+        request = profile if profile is not None else self._fixed_profile
+        if lane is not None and lane.matches(inputs, outputs, request, stream):
+            out = lane.plan.run_async(inputs, outputs or _NONE)
+            if out is not None:  # None: a profile switch since; the full path below
+                return out
         arrays, verify = self._args.inputs(inputs)
         provided = self._args.outputs(outputs, verify, arrays)
         handle: int | None = None
@@ -388,6 +390,9 @@ class BaseExecutor(_fork.NotCopyable):
             result = outs.take().seal(handle)
             if host:  # host outputs: numpy in every mode, complete once result.event is
                 result.outputs.update(host)
+            self._alane = lane_after(
+                self, inputs, outputs, arrays, provided, request, handle, True, stream
+            )
             if verify:
                 self._args.verified(verify, dp)
             return result
@@ -433,12 +438,16 @@ class BaseExecutor(_fork.NotCopyable):
         """
         handle = self._args.addresses(addresses, stream)
         with self._lock:
-            api, dp = self._open()
+            res = self._res
+            api, dp = res.api, res.data_path
+            if api is None or dp is None:
+                api, dp = self._open()  # raises ClosedError
             dp.begin(handle)
             bound = self._state.bound
-            for name, ptr in addresses.items():
-                if bound.get(name) != ptr:
-                    self._bind(api, name, int(ptr))
+            if addresses != bound:  # one C-level compare when every address is bound already
+                for name, ptr in addresses.items():
+                    if bound.get(name) != ptr:
+                        self._bind(api, name, int(ptr))
             self._enqueue(api, handle)
             dp.finish(handle)
 
@@ -496,7 +505,7 @@ class BaseExecutor(_fork.NotCopyable):
                 final[name] = api.allocated_shape(name)
                 outs.data_dependent(dp, name, final[name], stream)
         else:
-            self._run(api, dp, stream)
+            self._run(api, dp, stream, outs.synchronous)
             final = out_shapes
         outs.after_enqueue(dp, final, stream)
         dp.finish(stream, outs.builder, outs.synchronous)
@@ -564,18 +573,7 @@ class BaseExecutor(_fork.NotCopyable):
 
     def _set_values(self, api: TensorRTApi, name: str, values: Shape, k: int) -> None:
         """Shape-tensor values from an owned host copy, kept until they change."""
-        buf = ShapeValues(self._inputs[name], values).host
-        ptr = int(buf.ctypes.data)
-        with _trtlog.capture() as log:
-            ok = api.set_shape_values(name, values, ptr)
-        if not ok:
-            self._state.address_refused(name)
-            raise ExecutionError(
-                f"input {name!r}: TensorRT refused shape-tensor values {values!r} in profile {k}",
-                tensorrt_log=log,
-            )
-        self._shape_host[name] = buf
-        self._state.address_bound(name, ptr)
+        self._shape_host[name] = set_shape_values(api, self._state, self._inputs[name], values, k)
 
     def _bind(self, api: TensorRTApi, name: str, ptr: int) -> None:
         state = self._state
@@ -590,8 +588,8 @@ class BaseExecutor(_fork.NotCopyable):
             )
         state.address_bound(name, ptr)
 
-    def _run(self, api: TensorRTApi, dp: DataPath, stream: int) -> None:
-        if self._graphs and dp.can_capture(stream):
+    def _run(self, api: TensorRTApi, dp: DataPath, stream: int, synchronous: bool) -> None:
+        if self._graphs and dp.can_capture(stream, synchronous):
             dp.launch(self._state.graph_key(), lambda s: self._enqueue(api, s), stream)
         else:
             self._enqueue(api, stream)
@@ -625,6 +623,7 @@ class BaseExecutor(_fork.NotCopyable):
             dp.begin(dp.stream)
             dp.enable_graphs(max_graphs)
             self._graphs = True
+            self._lane = self._alane = None
 
     def disable_cuda_graphs(self) -> None:
         """Stop capturing and destroy every cached graph."""
@@ -634,6 +633,7 @@ class BaseExecutor(_fork.NotCopyable):
                 dp.begin(dp.stream)
                 dp.disable_graphs()
             self._graphs = False
+            self._lane = self._alane = None
 
     @property
     def cuda_graphs(self) -> dict[str, int] | None:

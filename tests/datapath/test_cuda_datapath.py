@@ -79,7 +79,7 @@ class _GraphRecordingPath(HostDataPath):
     def graph_stats(self):
         return None if self.graphs is None else self.graphs.stats()
 
-    def can_capture(self, stream: int) -> bool:
+    def can_capture(self, stream: int, synchronous: bool = False) -> bool:
         return True
 
     def launch(self, key, enqueue, stream) -> bool:

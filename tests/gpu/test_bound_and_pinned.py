@@ -128,3 +128,97 @@ def test_large_outputs_come_in_lent_pinned_blocks(gpu_trt):
     np.testing.assert_array_equal(a2, x * 2)  # readable after close; freed when it goes
     del a2, a3
     gc.collect()
+
+
+@pytest.mark.parametrize("graphs", [False, True])
+def test_infer_lane_with_torch_in_and_out(gpu_trt, graphs):
+    torch = pytest.importorskip("torch")
+    trt, backend = gpu_trt
+    plan = build_engine(trt, DEMO_NETWORK)
+    with trt_exec.load(plan, tensorrt=trt, backend=backend, cuda_graphs=graphs) as e:
+        tin = {k: torch.from_numpy(v).cuda() for k, v in demo_inputs(3).items()}
+        outs = {n: torch.empty((3, 4), device="cuda") for n in ("sum", "act")}
+        for seed in range(4):  # the same tensors: the lane from the second call on
+            fresh = demo_inputs(3, seed=seed)
+            for k in tin:
+                tin[k].copy_(torch.from_numpy(fresh[k]))
+            res = e.infer(tin, outputs=outs)
+            assert res["sum"] is outs["sum"] and list(res) == ["sum", "act"]
+            for name, want in _ref(fresh).items():
+                np.testing.assert_allclose(outs[name].cpu().numpy(), want, rtol=1e-6)
+        other = torch.empty((3, 4), device="cuda")  # another output tensor: the full path
+        res = e.infer(tin, outputs={"sum": other, "act": outs["act"]})
+        np.testing.assert_allclose(other.cpu().numpy(), _ref(fresh)["sum"], rtol=1e-6)
+        with pytest.raises(trt_exec.ArrayError, match="input"):
+            e.infer(tin, outputs={"sum": tin["x"]})  # aliasing an input: refused as ever
+        outs["sum"].resize_(2, 4)  # the lane's output changed shape in place: noticed
+        with pytest.raises(trt_exec.ShapeError):
+            e.infer(tin, outputs=outs)
+        if graphs:
+            stats = e.cuda_graphs
+            assert stats is not None and stats["hits"] >= 3, stats
+
+
+def test_infer_lane_notices_requires_grad(ex):
+    torch = pytest.importorskip("torch")
+    tin = {k: torch.from_numpy(v).cuda() for k, v in demo_inputs(2).items()}
+    ex.infer(tin)
+    ex.infer(tin)
+    fresh = torch.zeros((2, 4), device="cuda", requires_grad=True)
+    with pytest.raises(Exception) as first:  # what a new tensor that requires grad gets
+        ex.infer({"x": fresh, "y": tin["y"]})
+    tin["x"].requires_grad_(True)  # the lane's own tensor, changed in place
+    with pytest.raises(type(first.value)):
+        ex.infer(tin)
+
+
+@pytest.mark.parametrize("graphs", [False, True])
+def test_bound_launch_goes_into_a_caller_capture(gpu_trt, graphs):
+    torch = pytest.importorskip("torch")
+    trt, backend = gpu_trt
+    plan = build_engine(trt, DEMO_NETWORK)
+    with trt_exec.load(plan, tensorrt=trt, backend=backend, cuda_graphs=graphs) as e:
+        tin = {k: torch.from_numpy(v).cuda() for k, v in demo_inputs(2).items()}
+        outs = {n: torch.empty((2, 4), device="cuda") for n in ("sum", "act")}
+        side = torch.cuda.Stream()
+        call = e.bind(tin, outputs=outs, stream=side)
+        call()  # the warm-up run TensorRT needs after shapes are set
+        torch.cuda.synchronize()
+        g = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(g, capture_error_mode="thread_local"):
+            call.launch(torch.cuda.current_stream())  # enqueued into the caller's graph
+        for seed in (5, 6):
+            fresh = demo_inputs(2, seed=seed)
+            for k in tin:
+                tin[k].copy_(torch.from_numpy(fresh[k]))
+            g.replay()
+            torch.cuda.synchronize()
+            for name, want in _ref(fresh).items():
+                np.testing.assert_allclose(outs[name].cpu().numpy(), want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("graphs", [False, True])
+def test_infer_async_lane_with_torch_in_and_out(gpu_trt, graphs):
+    torch = pytest.importorskip("torch")
+    trt, backend = gpu_trt
+    plan = build_engine(trt, DEMO_NETWORK)
+    with trt_exec.load(plan, tensorrt=trt, backend=backend, cuda_graphs=graphs) as e:
+        tin = {k: torch.from_numpy(v).cuda() for k, v in demo_inputs(3).items()}
+        outs = {n: torch.empty((3, 4), device="cuda") for n in ("sum", "act")}
+        for seed in range(4):  # the same tensors: the lane from the second call on
+            fresh = demo_inputs(3, seed=seed)
+            for k in tin:
+                tin[k].copy_(torch.from_numpy(fresh[k]))
+            torch.cuda.synchronize()
+            result = e.infer_async(tin, outputs=outs)
+            assert result.event is not None and result["sum"] is outs["sum"]
+            result.synchronize()
+            assert result.done()
+            for name, want in _ref(fresh).items():
+                np.testing.assert_allclose(outs[name].cpu().numpy(), want, rtol=1e-6)
+        # Not every output given: per-call device memory, the full path each time.
+        partial = e.infer_async(tin, outputs={"sum": outs["sum"]}).synchronize()
+        np.testing.assert_allclose(partial["act"].numpy(), _ref(fresh)["act"], rtol=1e-6)
+        e.set_profile(1)  # batch 3 is outside profile 1: the lane must not run on
+        with pytest.raises(trt_exec.ShapeError):
+            e.infer_async(tin, outputs=outs)

@@ -17,7 +17,7 @@ still referenced (a server keeping it in a dict).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType, ModuleType
 from typing import Any, ClassVar
@@ -73,6 +73,11 @@ class TensorRTApi(ABC):
 
     #: "v2" or "v3": the name :func:`trt_exec.select_backend` returns for this API.
     backend: ClassVar[str]
+    #: Enqueue the engine on a stream with the shapes and addresses set; truthy on success.
+    #: An attribute, not a method: the context's own method (or a partial of it) that each
+    #: subclass sets in ``__init__``, called directly on the per-call path (one Python call
+    #: fewer per run). :meth:`close` drops it with the context.
+    enqueue: Callable[[int], Any]
 
     def __init__(self, trt: ModuleType, engine: Any, layout: EngineLayout) -> None:
         self.trt = trt
@@ -114,10 +119,6 @@ class TensorRTApi(ABC):
     def bind(self, name: str, ptr: int) -> bool:
         """Give tensor ``name`` the address ``ptr`` (device memory, or host for host tensors)."""
 
-    @abstractmethod
-    def enqueue(self, stream: int) -> bool:
-        """Enqueue the engine on ``stream`` with the shapes and addresses set."""
-
     def bind_allocator(self, name: str, data_path: DataPath) -> bool:
         """Route data-dependent output ``name`` through an IOutputAllocator that allocates from
         ``data_path``. Only the named-tensor API has output allocators."""
@@ -134,6 +135,11 @@ class TensorRTApi(ABC):
     def close(self) -> None:
         """Drop the execution context and everything bound to it. Idempotent."""
         self.context = None
+        self.enqueue = _closed
+
+
+def _closed(stream: int) -> bool:
+    return False  # the executor checks for close before it enqueues: never reached
 
 
 def device_memory(engine: Any, num_profiles: int) -> dict[str, Any]:

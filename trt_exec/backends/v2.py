@@ -10,6 +10,7 @@ NVIDIA/TensorRT #1591. Nothing outside this module knows binding indices.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType, ModuleType
@@ -62,6 +63,8 @@ class BindingsApi(TensorRTApi):
         super().__init__(trt, engine, layout)
         self._slots = [0] * self.layout.num_bindings
         self._profile = 0
+        # execute_async_v2 reads the slots list, which is only ever changed in place.
+        self.enqueue = functools.partial(self.context.execute_async_v2, self._slots)
 
     @classmethod
     def read_layout(cls, trt: ModuleType, engine: Any) -> BindingsLayout:
@@ -151,9 +154,6 @@ class BindingsApi(TensorRTApi):
     def bind(self, name: str, ptr: int) -> bool:
         self._slots[self.layout.binding_index(name, self._profile)] = ptr
         return True
-
-    def enqueue(self, stream: int) -> bool:
-        return bool(self.context.execute_async_v2(self._slots, stream))
 
     def close(self) -> None:
         super().close()

@@ -91,6 +91,7 @@ class NamedTensorApi(TensorRTApi):
     def __init__(self, trt: ModuleType, engine: Any, layout: EngineLayout) -> None:
         super().__init__(trt, engine, layout)
         self._allocators: dict[str, Any] = {}
+        self.enqueue = self.context.execute_async_v3
 
     @classmethod
     def read_layout(cls, trt: ModuleType, engine: Any) -> EngineLayout:
@@ -158,9 +159,6 @@ class NamedTensorApi(TensorRTApi):
 
     def allocated_shape(self, name: str) -> Shape:
         return self._allocators[name].shapes[name]  # type: ignore[no-any-return]
-
-    def enqueue(self, stream: int) -> bool:
-        return bool(self.context.execute_async_v3(stream))
 
     def close(self) -> None:
         # TensorRT requires the context to go before the allocators it calls.

@@ -215,6 +215,10 @@ class CudaDataPath:
         self._upload_stream: int | None = None  # ... or, after infer(), that stream's sync
         self._staged: set[str] = set()
         self._views: dict[str, np.ndarray] = {}  # name -> uint8 view of its pinned buffer
+        # Typed views of the staging buffers by (name, shape, dtype); cleared when any buffer
+        # is replaced (see _stage and fetch).
+        self._stages: dict[tuple[str, tuple[int, ...], np.dtype], Any] = {}
+        self._fetches: dict[tuple[str, tuple[int, ...], np.dtype], np.ndarray] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
     @property
@@ -244,6 +248,8 @@ class CudaDataPath:
         if entry is not None and entry[1] >= nbytes:
             return entry[0]
         if entry is not None:
+            self._stages.clear()
+            self._fetches.clear()
             # The old buffer may still be read by work in flight.
             if self._last_stream is not None:
                 self._wait_last_on_host()
@@ -259,6 +265,8 @@ class CudaDataPath:
         if entry is not None and entry[1] >= nbytes:
             return entry[0]
         if entry is not None:
+            self._stages.clear()
+            self._fetches.clear()
             self._views.pop(name, None)
             check("cuMemFreeHost", self._drv.cuMemFreeHost(entry[0]))
             del self._res.host_bufs[name]
@@ -332,8 +340,10 @@ class CudaDataPath:
             if array.ptr == 0 or not array.shape or 0 in array.shape:
                 return array.ptr or self._device_buffer(_IN + name, 1)
             return array.ptr
-        nbytes = array.nbytes
-        dptr = self._device_buffer(_IN + name, max(nbytes, 1))
+        stage = self._stages.get((name, array.shape, array.dtype))
+        if stage is None:
+            stage = self._stage(name, array)
+        dptr, hptr, nbytes, view = stage
         if nbytes == 0:
             return dptr
         if self._upload_pending:
@@ -344,22 +354,34 @@ class CudaDataPath:
             # ... or of a synchronous call whose synchronize() did not complete.
             check("cuStreamSynchronize", drv.cuStreamSynchronize(self._upload_stream))
             self._upload_stream = None
-        key = _IN + name
-        hptr = self._host_buffer(key, nbytes)
-        src = array.reshape(-1).view(np.uint8)
         if nbytes >= PARALLEL_MIN:
 
             def upload(a: int, b: int) -> None:
                 check("cuMemcpyHtoDAsync", drv.cuMemcpyHtoDAsync(dptr + a, hptr + a, b - a, stream))
 
-            parallel_copy(self._views[key], src, upload)
+            src = array.reshape(-1).view(np.uint8)
+            parallel_copy(self._views[_IN + name], src, upload)
         else:
-            np.copyto(self._views[key][:nbytes], src)
+            np.copyto(view, array)
             err = drv.cuMemcpyHtoDAsync(dptr, hptr, nbytes, stream)[0]
             if err:
                 raise_status("cuMemcpyHtoDAsync", err)
         self._staged.add(name)
         return dptr
+
+    def _stage(self, name: str, array: np.ndarray) -> tuple[int, int, int, np.ndarray]:
+        """Input ``name``'s device buffer, pinned staging and a view of the staging with the
+        array's shape and dtype (so a call copies with one ``np.copyto``), kept per
+        (name, shape, dtype) until a buffer is replaced."""
+        nbytes = array.nbytes
+        key = _IN + name
+        dptr = self._device_buffer(key, max(nbytes, 1))
+        if nbytes == 0:
+            return dptr, 0, 0, array
+        hptr = self._host_buffer(key, nbytes)
+        view = self._views[key][:nbytes].view(array.dtype).reshape(array.shape)
+        stage = self._stages[(name, array.shape, array.dtype)] = (dptr, hptr, nbytes, view)
+        return stage
 
     def inputs_ready(self, stream: int, synchronous: bool = False) -> None:
         """The inputs are enqueued. ``synchronous``: the caller synchronizes ``stream`` before
@@ -447,8 +469,11 @@ class CudaDataPath:
                 out: np.ndarray = self._pinned.lend(lent[0], lent[1], n, shape, dtype)
                 return out
         if n:
-            out = self._views[name][:n].view(dtype).reshape(shape).copy()
-            return out
+            view = self._fetches.get((name, shape, dtype))
+            if view is None:
+                view = self._views[name][:n].view(dtype).reshape(shape)
+                self._fetches[(name, shape, dtype)] = view
+            return view.copy()
         return np.empty(shape, dtype)
 
     def fetch_into(self, name: str, array: np.ndarray) -> None:
@@ -528,10 +553,13 @@ class CudaDataPath:
         :meth:`check_device_array`), so later calls with the same array skip the check."""
         return replace(array, device=self.device)
 
-    def can_capture(self, stream: int) -> bool:
+    def can_capture(self, stream: int, synchronous: bool = False) -> bool:
         # The legacy/per-thread default streams cannot be captured, and a stream the caller is
-        # already capturing takes the enqueue into the caller's graph instead.
-        return stream > 2 and not capturing(self._drv, stream)
+        # already capturing takes the enqueue into the caller's graph instead. A synchronous
+        # call synchronizes the stream before it returns, which CUDA refuses on a stream being
+        # captured (cuStreamSynchronize: CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED), so such a call
+        # cannot be part of a caller's capture: it skips the cuStreamIsCapturing query.
+        return stream > 2 and (synchronous or not capturing(self._drv, stream))
 
     def launch(self, key: Hashable, enqueue: Callable[[int], None], stream: int) -> bool:
         """Replay or capture the enqueue for ``key`` (see :func:`trt_exec.cuda.graphs.launch`)."""
@@ -547,4 +575,6 @@ class CudaDataPath:
                 pass
         self._finalizer()
         self._views.clear()
+        self._stages.clear()
+        self._fetches.clear()
         self._lent.clear()

@@ -1,0 +1,178 @@
+"""``infer``'s repeat lane: the previous call's :class:`~trt_exec.bound.Plan`, run again when the
+next call repeats it.
+
+An inference loop usually calls ``infer`` with the same device arrays (or numpy arrays of the
+same shapes) again and again. After a call succeeds, the executor keeps a :class:`Lane`: the
+plan of that call (profile, shapes, addresses) and what identifies its arguments. The next call
+that matches it runs the plan - in effect an implicit :meth:`~trt_exec.executor.BaseExecutor.bind`
+- instead of validating, choosing a profile and binding again. A call matches when, for every
+tensor, what validation looked at is unchanged:
+
+- a numpy input: any array of exactly the engine's dtype, C-contiguous, with the same shape
+  (it is copied into staging, like every numpy input: its identity does not matter);
+- a device input or output: the very same live object (a weak reference: the lane keeps no
+  caller memory alive) reporting the same token - for torch ``data_ptr``, ``shape``,
+  ``stride``, ``dtype`` and ``requires_grad``, else the whole ``__cuda_array_interface__``
+  dict - so the same memory, layout and dtype, whose device and aliasing were checked;
+- the same input and output names, the same ``profile`` request and fixed profile.
+
+Everything else takes the full path, which then keeps a new lane: other shapes, new device
+arrays, numpy ``outputs=`` (their aliasing is judged per call), shape-tensor inputs and
+data-dependent or host outputs (their shapes or values come per call), inputs whose producer
+stream the call would have to wait on, ``Mapping`` types other than ``dict``. A profile switch
+or another call's shapes and addresses in between are handled as a bound call handles them
+(set back, or the full path after a switch). Disabling or enabling CUDA graphs, and
+``close()``, drop the lane.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._arguments import recalled, torch_token
+from ._outputs import Provided
+from .arrays import DeviceArray
+from .bound import Plan
+
+if TYPE_CHECKING:
+    from .executor import BaseExecutor
+
+__all__ = ["Lane", "lane_after"]
+
+
+class Lane:
+    """A plan and what identifies the call it came from; see the module docstring."""
+
+    __slots__ = ("plan", "request", "numpy", "device", "outputs", "names", "stream")
+
+    def __init__(
+        self,
+        plan: Plan,
+        request: int | None,
+        numpy: tuple[tuple[str, np.dtype, tuple[int, ...], tuple[int, ...]], ...],
+        device: tuple[tuple[str, Any, Any, bool], ...],
+        outputs: tuple[tuple[str, Any, Any, bool], ...],
+        names: frozenset[str],
+        stream: int | None,
+    ) -> None:
+        self.plan = plan
+        self.stream = stream  # the stream argument (infer_async; None for the executor's own)
+        self.request = request
+        self.numpy = numpy
+        self.device = device
+        self.outputs = outputs
+        self.names = names
+
+    def matches(self, inputs: Any, outputs: Any, request: Any, stream: Any = None) -> bool:
+        """Whether a call with these arguments repeats the lane's call (see the module)."""
+        if request is not self.request and (type(request) is not int or request != self.request):
+            return False
+        if stream is not self.stream and (type(stream) is not int or stream != self.stream):
+            return False
+        if type(inputs) is not dict or inputs.keys() != self.names:
+            return False
+        for name, dtype, shape, strides in self.numpy:
+            a = inputs[name]
+            # The C-contiguous strides of the shape: exact for C-contiguous arrays except over
+            # dimensions of size 1, whose arrays then merely take the full path.
+            if type(a) is not np.ndarray or a.dtype is not dtype or a.shape != shape:
+                return False
+            if a.strides != strides and not a.flags.c_contiguous:
+                return False
+        if outputs is None or not outputs:
+            if self.outputs:
+                return False
+        elif type(outputs) is not dict or len(outputs) != len(self.outputs):
+            return False
+        for given, entries in ((inputs, self.device), (outputs, self.outputs)):
+            for name, ref, token, torch in entries:
+                obj = given.get(name)
+                if obj is None or ref() is not obj:
+                    return False
+                if torch:  # torch_token, inlined
+                    if (
+                        obj.data_ptr(),
+                        obj.shape,
+                        obj.stride(),
+                        obj.dtype,
+                        obj.requires_grad,
+                    ) != token:
+                        return False
+                elif obj.__cuda_array_interface__ != token:
+                    return False
+        return True
+
+
+def lane_after(
+    ex: BaseExecutor,
+    inputs: Mapping[str, Any],
+    outputs: Mapping[str, Any] | None,
+    arrays: Mapping[str, Any],
+    provided: Mapping[str, Provided],
+    request: Any,
+    stream: int,
+    asynchronous: bool = False,
+    stream_arg: Any = None,
+) -> Lane | None:
+    """The lane of the ``infer`` (``infer_async``: ``stream_arg`` is its ``stream``) that just
+    succeeded on ``stream`` (lock held), or None when it may not have one (see the module
+    docstring). Reads no array again: the remembered validation entries give the weak
+    references and tokens. An ``infer_async`` lane needs a caller device array for every
+    output (per-call output memory is the full path's)."""
+    if ex._state.dynamic or ex._host_outputs or ex._shape_inputs:
+        return None
+    if request is not None and type(request) is not int:
+        return None
+    if asynchronous and (
+        (stream_arg is not None and type(stream_arg) is not int) or len(provided) != len(ex.outputs)
+    ):
+        return None
+    numpy: list[tuple[str, np.dtype, tuple[int, ...], tuple[int, ...]]] = []
+    device: list[tuple[str, Any, Any, bool]] = []
+    for name, arr in arrays.items():
+        if type(arr) is np.ndarray:
+            numpy.append((name, arr.dtype, arr.shape, _c_strides(arr.shape, arr.itemsize)))
+            continue
+        if type(arr) is not DeviceArray or (arr.stream is not None and arr.stream != stream):
+            return None
+        entry = _entry(ex._args.seen_inputs, name, inputs[name])
+        if entry is None:
+            return None
+        device.append(entry)
+    outs: list[tuple[str, Any, Any, bool]] = []
+    if provided:
+        assert outputs is not None
+        for name, (obj, arr) in provided.items():
+            if type(arr) is not DeviceArray:
+                return None
+            entry = _entry(ex._args.seen_outputs, name, obj)
+            if entry is None:
+                return None
+            outs.append(entry)
+    plan = Plan.after_call(ex, arrays, provided, stream)
+    return Lane(
+        plan, request, tuple(numpy), tuple(device), tuple(outs), frozenset(arrays), stream_arg
+    )
+
+
+def _c_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+    strides = []
+    step = itemsize
+    for n in reversed(shape):
+        strides.append(step)
+        step *= n
+    return tuple(reversed(strides))
+
+
+def _entry(
+    seen: Mapping[str, list[list[Any]]], name: str, obj: Any
+) -> tuple[str, Any, Any, bool] | None:
+    entry = recalled(seen.get(name), obj)
+    if entry is None:
+        return None
+    ref: weakref.ref[Any] = entry[0]
+    return (name, ref, entry[1], entry[3] is torch_token)
