@@ -473,7 +473,8 @@ class CudaDataPath:
             if view is None:
                 view = self._views[name][:n].view(dtype).reshape(shape)
                 self._fetches[(name, shape, dtype)] = view
-            return view.copy()
+            out = view.copy()
+            return out
         return np.empty(shape, dtype)
 
     def fetch_into(self, name: str, array: np.ndarray) -> None:
