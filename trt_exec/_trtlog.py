@@ -71,6 +71,11 @@ def _record(severity: Any, msg: str) -> None:
         _local.count += 1
 
 
+#: The per-thread counter behind :func:`mark`, for the per-call path: ``errors.count`` is
+#: ``mark()`` without the function call.
+errors = _local
+
+
 def mark() -> int:
     """How many ERROR lines TensorRT has logged in this thread so far; see :func:`since`.
 

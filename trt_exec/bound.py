@@ -245,8 +245,7 @@ class Plan:
             staged = self.staged
             for name, nbytes, _, _, _ in staged:
                 dp.download(name, nbytes, stream)
-            dp.finish(stream, None, True)
-            dp.synchronize(stream)
+            dp.complete(stream)
             if not staged:
                 return {name: objects[name] for name, _ in self.kinds}
             fetched = {s[0]: s for s in staged} if len(staged) > 1 else None
@@ -346,7 +345,7 @@ class Plan:
         buffer's address is bound again only if it changed)."""
         ex = self.ex
         for name in self.host_inputs:
-            ex._bind(api, name, dp.input_address(name, host[name], stream))
+            ex._bind(api, name, dp.input_address(name, host[name], stream, synchronous))
         dp.inputs_ready(stream, synchronous)
         self.epoch = ex._state.epoch
 

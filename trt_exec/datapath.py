@@ -45,10 +45,11 @@ class DataPath(Protocol):
     One call goes: :meth:`begin` on the call's stream; :meth:`input_address` per input, then
     :meth:`inputs_ready`; an address per output (:meth:`output_address` for owned buffers,
     :meth:`output_array_address` for caller arrays, :meth:`async_output` for an infer_async
-    result, :meth:`allocate` from an IOutputAllocator); the enqueue (:meth:`launch` when CUDA
-    graphs are on and :meth:`can_capture`); :meth:`download` per host-bound output;
-    :meth:`finish`; and, for synchronous calls, :meth:`synchronize` then :meth:`fetch` /
-    :meth:`fetch_into`.
+    result, :meth:`allocate` from an IOutputAllocator); the enqueue (:meth:`replay`, or
+    :meth:`capture` when there is no graph yet, when CUDA graphs are on and
+    :meth:`can_capture`); :meth:`download` per host-bound output; :meth:`finish`; and, for
+    synchronous calls, :meth:`synchronize` (or both in one: :meth:`complete`) then
+    :meth:`fetch` / :meth:`fetch_into`.
     """
 
     @property
@@ -64,8 +65,11 @@ class DataPath(Protocol):
     def begin(self, stream: int) -> None:
         """Start a call on ``stream`` (ordered after this data path's previous call)."""
 
-    def input_address(self, name: str, array: np.ndarray | DeviceArray, stream: int) -> int:
-        """The address TensorRT reads input ``name`` from (staged or in place)."""
+    def input_address(
+        self, name: str, array: np.ndarray | DeviceArray, stream: int, synchronous: bool = False
+    ) -> int:
+        """The address TensorRT reads input ``name`` from (staged or in place). ``synchronous``:
+        the call synchronizes before it returns, so a host array may be read in place."""
         ...
 
     def inputs_ready(self, stream: int, synchronous: bool = False) -> None:
@@ -127,6 +131,9 @@ class DataPath(Protocol):
     def synchronize(self, stream: int | None = None) -> None:
         """Block until ``stream`` (default: the data path's own) is done."""
 
+    def complete(self, stream: int) -> None:
+        """End a synchronous call: :meth:`finish` (nothing recorded) and :meth:`synchronize`."""
+
     def fetch(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """A new numpy array with output ``name`` (after :meth:`synchronize`)."""
         ...
@@ -154,8 +161,12 @@ class DataPath(Protocol):
         the caller synchronizes ``stream`` before it returns (so no caller is capturing it)."""
         ...
 
-    def launch(self, key: Hashable, enqueue: Callable[[int], None], stream: int) -> bool:
-        """Replay the graph for ``key``, or run ``enqueue`` and capture it. True on a replay."""
+    def replay(self, key: Hashable, stream: int) -> bool:
+        """Launch the graph captured for ``key`` on ``stream``; False when there is none."""
+        ...
+
+    def capture(self, key: Hashable, enqueue: Callable[[int], None], stream: int) -> None:
+        """Run ``enqueue`` on ``stream``, then capture it as the graph for ``key``."""
         ...
 
     def close(self) -> None:
@@ -193,7 +204,9 @@ class HostDataPath:
             buf = self._empty[(role, name)] = np.empty(1, np.uint8)
         return int(buf.ctypes.data)
 
-    def input_address(self, name: str, array: np.ndarray | DeviceArray, stream: int = 0) -> int:
+    def input_address(
+        self, name: str, array: np.ndarray | DeviceArray, stream: int = 0, synchronous: bool = False
+    ) -> int:
         if isinstance(array, DeviceArray):
             raise ArrayError(
                 f"input {name!r}: a CUDA device array was passed, but this executor runs on the "
@@ -273,6 +286,9 @@ class HostDataPath:
     def synchronize(self, stream: int | None = None) -> None:
         return None
 
+    def complete(self, stream: int) -> None:
+        return None
+
     def device_checked(self, array: DeviceArray) -> DeviceArray:
         return array
 
@@ -292,9 +308,11 @@ class HostDataPath:
     def can_capture(self, stream: int, synchronous: bool = False) -> bool:
         return False
 
-    def launch(self, key: Hashable, enqueue: Callable[[int], None], stream: int) -> bool:
-        enqueue(stream)
+    def replay(self, key: Hashable, stream: int) -> bool:
         return False
+
+    def capture(self, key: Hashable, enqueue: Callable[[int], None], stream: int) -> None:
+        enqueue(stream)
 
     def close(self) -> None:
         self._outputs.clear()

@@ -49,6 +49,7 @@ from .spec import Shape, TensorSpec, check_profile_index
 __all__ = ["BaseExecutor", "Executor"]
 
 _NONE: Mapping[str, Any] = MappingProxyType({})
+_ERRORS = _trtlog.errors
 
 
 class _Resources:
@@ -481,7 +482,8 @@ class BaseExecutor(_fork.NotCopyable):
         for name, arr in arrays.items():
             if shape_inputs and name in shape_inputs:
                 continue  # its values went to TensorRT with the shapes (_apply_shapes)
-            self._bind(api, name, dp.input_address(name, arr, stream))  # type: ignore[arg-type]
+            addr = dp.input_address(name, arr, stream, outs.synchronous)  # type: ignore[arg-type]
+            self._bind(api, name, addr)
         dp.inputs_ready(stream, outs.synchronous)
         out_shapes, dynamic = state.out_shapes, state.dynamic
         host_outputs = self._host_outputs
@@ -579,7 +581,7 @@ class BaseExecutor(_fork.NotCopyable):
         state = self._state
         if state.bound.get(name) == ptr:  # the address TensorRT already has
             return
-        start = _trtlog.mark()  # a counter, not a capture: ~0.35 µs less per bind
+        start = _ERRORS.count  # a counter, not a capture: ~0.35 µs less per bind
         if not api.bind(name, ptr):
             state.address_refused(name)
             raise ExecutionError(
@@ -589,13 +591,16 @@ class BaseExecutor(_fork.NotCopyable):
         state.address_bound(name, ptr)
 
     def _run(self, api: TensorRTApi, dp: DataPath, stream: int, synchronous: bool) -> None:
+        """The enqueue, or with CUDA graphs on, the replay of its graph (captured on a miss)."""
         if self._graphs and dp.can_capture(stream, synchronous):
-            dp.launch(self._state.graph_key(), lambda s: self._enqueue(api, s), stream)
+            key = self._state.graph_key()
+            if not dp.replay(key, stream):
+                dp.capture(key, lambda s: self._enqueue(api, s), stream)
         else:
             self._enqueue(api, stream)
 
     def _enqueue(self, api: TensorRTApi, stream: int) -> None:
-        start = _trtlog.mark()  # a counter, not a capture: ~0.35 µs less per enqueue
+        start = _ERRORS.count  # a counter, not a capture: ~0.35 µs less per enqueue
         if not api.enqueue(stream):
             raise ExecutionError(
                 f"TensorRT failed to enqueue the engine ({self.backend} backend, profile "

@@ -222,3 +222,41 @@ def test_infer_async_lane_with_torch_in_and_out(gpu_trt, graphs):
         e.set_profile(1)  # batch 3 is outside profile 1: the lane must not run on
         with pytest.raises(trt_exec.ShapeError):
             e.infer_async(tin, outputs=outs)
+
+
+def _registered(ptr: int) -> bool:
+    """Whether CUDA has ``ptr`` as page-locked host memory (cuMemHostGetFlags succeeds)."""
+    from trt_exec.cuda.driver import driver
+
+    return not driver().cuMemHostGetFlags(ptr)[0]
+
+
+def test_a_reused_large_input_is_uploaded_from_its_own_page_locked_memory(gpu_trt):
+    trt, backend = gpu_trt
+    with trt_exec.load(build_engine(trt, BIG), tensorrt=trt, backend=backend) as e:
+        x = np.random.default_rng(1).standard_normal((4096, ROW), dtype=np.float32)  # 16 MiB
+        p = _ptr(x)
+        np.testing.assert_array_equal(e.infer({"x": x})["y"], x)
+        assert not _registered(p)  # once: staged, nothing registered
+        np.testing.assert_array_equal(e.infer({"x": x})["y"], x)
+        assert _registered(p)  # twice: page-locked in place
+        x *= -1  # the upload reads the array itself: new contents are seen
+        np.testing.assert_array_equal(e.infer({"x": x})["y"], x)
+        view = x[:2048]  # a view is never registered (its memory is another array's)
+        e.infer({"x": view})
+        e.infer({"x": view})
+        async_x = x.copy()
+        pa = _ptr(async_x)
+        for _ in range(3):  # asynchronous calls stage: the caller may drop the array at once
+            e.infer_async({"x": async_x}).synchronize()
+        assert not _registered(pa)
+        del x, view
+        gc.collect()
+        assert not _registered(p)  # unregistered before numpy freed it
+        y = np.ones((4096, ROW), np.float32)
+        py = _ptr(y)
+        e.infer({"x": y})
+        e.infer({"x": y})
+        assert _registered(py)
+    assert not _registered(py)  # close() unregisters what is still alive
+    np.testing.assert_array_equal(y, 1.0)

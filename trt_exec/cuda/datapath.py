@@ -29,8 +29,8 @@ from .driver import (
     raise_status,
     stream_handle,
 )
-from .graphs import GraphCache, capturing, destroy_graph, launch
-from .pinned import LEND_MIN, PARALLEL_MIN, PinnedPool, parallel_copy
+from .graphs import GraphCache, capture, capturing, destroy_graph
+from .pinned import LEND_MIN, PARALLEL_MIN, PinnedPool, Registrations, parallel_copy
 
 __all__ = ["CudaDataPath"]
 
@@ -39,8 +39,15 @@ _MIB = 1 << 20
 # its name. TensorRT tensor names are C strings, so no name contains NUL and no output's key can
 # equal an input's (an output may be called "x#in" next to an input "x").
 _IN = "\0"
-# The context trt_exec last made current on this thread (see CudaDataPath.begin).
-_current = threading.local()
+
+
+class _Current(threading.local):
+    """The context trt_exec last made current on this thread (see CudaDataPath.begin)."""
+
+    ctx: Any = None  # a class default: read without getattr on the per-call path
+
+
+_current = _Current()
 
 
 class _EventPool:
@@ -104,6 +111,7 @@ class _CudaResources:
         "released",
         "pool",
         "pinned",
+        "registered",
     )
 
     def __init__(self) -> None:
@@ -118,6 +126,7 @@ class _CudaResources:
         self.released = False
         self.pool: _EventPool | None = None
         self.pinned: PinnedPool | None = None
+        self.registered: Registrations | None = None
 
 
 def _release_cuda(res: _CudaResources) -> None:
@@ -152,6 +161,8 @@ def _release_cuda(res: _CudaResources) -> None:
         res.pool.drain()
     if res.pinned is not None:
         res.pinned.drain()
+    if res.registered is not None:
+        res.registered.close()
     if res.owns_stream:
         drv.cuStreamDestroy(res.stream)
     res.stream = 0
@@ -200,6 +211,7 @@ class CudaDataPath:
         # one it can need; begin() then skips cuCtxSetCurrent on a thread where it did it before.
         self._one_gpu = check("cuDeviceGetCount", drv.cuDeviceGetCount()) == 1
         res.pool = self._pool = _EventPool(res.ctx)
+        res.registered = self._registered = Registrations(drv, res.ctx)
         res.pinned = self._pinned = PinnedPool(res.ctx)
         self._lent: dict[str, tuple[int, int]] = {}  # output -> pinned block downloaded into
         self._ev_end = self._event()
@@ -313,7 +325,7 @@ class CudaDataPath:
         """Start a call on ``stream``: make the context current and order it after the previous
         call when that ran on another stream."""
         ctx = self._ctx
-        if not self._one_gpu or getattr(_current, "ctx", None) is not ctx:
+        if not self._one_gpu or _current.ctx is not ctx:
             err = self._drv.cuCtxSetCurrent(ctx)[0]
             if err:
                 raise_status("cuCtxSetCurrent", err)
@@ -329,7 +341,9 @@ class CudaDataPath:
                 self._last_unrecorded = False
             check("cuStreamWaitEvent", drv.cuStreamWaitEvent(stream, self._last_event, 0))
 
-    def input_address(self, name: str, array: np.ndarray | DeviceArray, stream: int) -> int:
+    def input_address(
+        self, name: str, array: np.ndarray | DeviceArray, stream: int, synchronous: bool = False
+    ) -> int:
         drv = self._drv
         if isinstance(array, DeviceArray):
             self.check_device_array("input", name, array)
@@ -355,6 +369,11 @@ class CudaDataPath:
             check("cuStreamSynchronize", drv.cuStreamSynchronize(self._upload_stream))
             self._upload_stream = None
         if nbytes >= PARALLEL_MIN:
+            src_ptr = self._registered.host_pointer(name, array) if synchronous else None
+            if src_ptr is not None:  # the caller's own page-locked memory: no host copy
+                check("cuMemcpyHtoDAsync", drv.cuMemcpyHtoDAsync(dptr, src_ptr, nbytes, stream))
+                self._staged.add(name)
+                return dptr
 
             def upload(a: int, b: int) -> None:
                 check("cuMemcpyHtoDAsync", drv.cuMemcpyHtoDAsync(dptr + a, hptr + a, b - a, stream))
@@ -521,6 +540,19 @@ class CudaDataPath:
         self._last_unrecorded = False
         return ev
 
+    def complete(self, stream: int) -> None:
+        """:meth:`finish` and :meth:`synchronize` of a synchronous call, in one: every piece of
+        work this data path enqueued on ``stream`` is done when it returns."""
+        err = self._drv.cuStreamSynchronize(stream)[0]
+        if err:
+            self._last_stream = stream
+            self._last_unrecorded = True
+            raise_status("cuStreamSynchronize", err)
+        self._last_stream = None
+        self._last_unrecorded = False
+        if stream == self._upload_stream:
+            self._upload_stream = None
+
     def synchronize(self, stream: int | None = None) -> None:
         s = self.stream if stream is None else stream
         err = self._drv.cuStreamSynchronize(s)[0]
@@ -562,11 +594,24 @@ class CudaDataPath:
         # cannot be part of a caller's capture: it skips the cuStreamIsCapturing query.
         return stream > 2 and (synchronous or not capturing(self._drv, stream))
 
-    def launch(self, key: Hashable, enqueue: Callable[[int], None], stream: int) -> bool:
-        """Replay or capture the enqueue for ``key`` (see :func:`trt_exec.cuda.graphs.launch`)."""
+    def replay(self, key: Hashable, stream: int) -> bool:
+        """Launch the graph captured for ``key`` on ``stream``; False when there is none."""
         cache = self._res.graphs
         assert cache is not None
-        return launch(self._drv, cache, key, enqueue, stream)
+        pair = cache.get(key)  # (graph, executable graph)
+        if pair is None:
+            return False
+        err = self._drv.cuGraphLaunch(pair[1], stream)[0]
+        if err:
+            raise_status("cuGraphLaunch", err)
+        return True
+
+    def capture(self, key: Hashable, enqueue: Callable[[int], None], stream: int) -> None:
+        """Run ``enqueue`` (this call's work, and the warm-up TensorRT needs after shape
+        changes), then capture it for ``key`` (see :func:`trt_exec.cuda.graphs.capture`)."""
+        cache = self._res.graphs
+        assert cache is not None
+        capture(self._drv, cache, key, enqueue, stream)
 
     def close(self) -> None:
         if self._last_stream is not None and not self._res.released:

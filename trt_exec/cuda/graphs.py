@@ -7,9 +7,9 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from ..errors import ConfigurationError
-from .driver import check, loaded, raise_status
+from .driver import check, loaded
 
-__all__ = ["GraphCache", "capturing", "destroy_graph", "launch"]
+__all__ = ["GraphCache", "capture", "capturing", "destroy_graph"]
 
 
 class GraphCache:
@@ -93,18 +93,12 @@ def capturing(drv: Any, stream: int) -> bool:
     return not err and status != 0
 
 
-def launch(
+def capture(
     drv: Any, cache: GraphCache, key: Hashable, enqueue: Callable[[int], None], stream: int
-) -> bool:
-    """Replay the graph for ``key`` on ``stream``; on a miss run ``enqueue`` (this call's result,
-    and the warm-up TensorRT needs after shape changes) then capture it for next time. Returns
-    True when a graph was replayed."""
-    pair = cache.get(key)
-    if pair is not None:
-        err = drv.cuGraphLaunch(pair[1], stream)[0]
-        if err:
-            raise_status("cuGraphLaunch", err)
-        return True
+) -> None:
+    """Run ``enqueue`` on ``stream`` (the call's result, and the warm-up TensorRT needs after
+    shape changes), then capture it into a graph stored in ``cache`` for ``key``; the caller
+    replays it from then on (``cuGraphLaunch`` of ``cache.get(key)``)."""
     enqueue(stream)
     mode = drv.CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL
     check("cuStreamBeginCapture", drv.cuStreamBeginCapture(stream, mode))
@@ -119,4 +113,3 @@ def launch(
         drv.cuGraphDestroy(graph)
         raise
     cache.put(key, (graph, exec_))
-    return False

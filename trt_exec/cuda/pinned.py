@@ -25,7 +25,7 @@ import numpy as np
 
 from .driver import check, loaded
 
-__all__ = ["LEND_MIN", "PARALLEL_MIN", "PinnedPool", "parallel_copy"]
+__all__ = ["LEND_MIN", "PARALLEL_MIN", "PinnedPool", "Registrations", "parallel_copy"]
 
 #: Outputs at least this large come back in lent pinned blocks; smaller ones are copied (a copy
 #: of a few KB costs less than the holder and its weak reference).
@@ -115,6 +115,101 @@ class PinnedPool:
         if self.ctx is not None:
             drv.cuCtxSetCurrent(self.ctx)
         drv.cuMemFreeHost(ptr)
+
+
+#: Per input name: the arrays seen lately (candidates) and the arrays kept page-locked.
+_SEEN = 4
+_KEPT = 2
+#: CU_MEMHOSTREGISTER_PORTABLE: the registration holds for every CUDA context.
+_PORTABLE = 1
+
+
+class Registrations:
+    """Large numpy inputs that a caller passes again and again, page-locked in place
+    (``cuMemHostRegister``) so that a synchronous call uploads straight from the caller's array:
+    no copy into staging, the DMA floor of the transfer.
+
+    Policy: an array is registered the second time it is seen for an input (an array used once
+    costs nothing but a weak reference); at most :data:`_KEPT` arrays per input stay registered,
+    the oldest unregistered first. Only an ndarray that owns its memory (``base is None``) and
+    can be weakly referenced qualifies: a weak reference's callback unregisters the memory when
+    the array is collected, before numpy frees it (``array_dealloc`` clears weak references
+    first), and a weak reference also makes ``ndarray.resize`` refuse, so the memory cannot move
+    while registered. Registration failures (memory registered by someone else, a refusal of
+    the driver) fall back to staging silently: the copy is correct, only slower. Only
+    synchronous calls read registered memory, so nothing is in flight when it is unregistered.
+    ``close()`` unregisters everything (the data path's release).
+    """
+
+    __slots__ = ("drv", "ctx", "seen", "kept", "closed")
+
+    def __init__(self, drv: Any, ctx: Any) -> None:
+        self.drv = drv
+        self.ctx = ctx
+        # Per input: weak reference -> address, oldest first. Dicts, because a weak reference's
+        # callback may remove an entry from any thread at any time: pop() is atomic, so each
+        # registration is undone exactly once, by whoever pops it.
+        self.seen: dict[str, dict[weakref.ref[Any], int]] = {}
+        self.kept: dict[str, dict[weakref.ref[Any], int]] = {}
+        self.closed = False
+
+    def host_pointer(self, name: str, array: np.ndarray) -> int | None:
+        """``array``'s own address when it is page-locked by this data path (registering it on
+        its second use), else None (stage it)."""
+        if type(array) is not np.ndarray or array.base is not None or self.closed:
+            return None
+        ptr = int(array.__array_interface__["data"][0])
+        kept = self.kept.setdefault(name, {})
+        for ref, p in tuple(kept.items()):
+            if ref() is array and p == ptr:
+                return ptr
+        seen = self.seen.setdefault(name, {})
+        for ref, p in tuple(seen.items()):
+            if ref() is array and p == ptr:
+                seen.pop(ref, None)
+                return self._register(kept, array, ptr)
+        try:
+            seen[weakref.ref(array)] = ptr
+        except TypeError:
+            return None
+        while len(seen) > _SEEN:
+            seen.pop(next(iter(seen)), None)
+        return None
+
+    def _register(
+        self, kept: dict[weakref.ref[Any], int], array: np.ndarray, ptr: int
+    ) -> int | None:
+        if self.drv.cuMemHostRegister(ptr, array.nbytes, _PORTABLE)[0]:
+            return None  # already registered elsewhere, or refused: stage it
+
+        def gone(ref: weakref.ref[Any]) -> None:  # before numpy frees the memory
+            if kept.pop(ref, None) is not None:
+                self._unregister(ptr)
+
+        kept[weakref.ref(array, gone)] = ptr
+        while len(kept) > _KEPT:
+            oldest = next(iter(kept))
+            old = kept.pop(oldest, None)
+            if old is not None:
+                self._unregister(old)
+        return ptr
+
+    def _unregister(self, ptr: int) -> None:
+        if loaded() is None:
+            return
+        if self.ctx is not None:
+            self.drv.cuCtxSetCurrent(self.ctx)
+        self.drv.cuMemHostUnregister(ptr)
+
+    def close(self) -> None:
+        """Unregister every kept array (the data path's release; its work is done)."""
+        self.closed = True
+        for kept in self.kept.values():
+            for ref in tuple(kept):
+                ptr = kept.pop(ref, None)
+                if ptr is not None:
+                    self._unregister(ptr)
+        self.seen.clear()
 
 
 def parallel_copy(dst: np.ndarray, src: np.ndarray, each: Any) -> None:
