@@ -124,6 +124,17 @@ _KEPT = 2
 _PORTABLE = 1
 
 
+def _numpy_memory(array: np.ndarray) -> bool:
+    """Whether ``array``'s memory belongs to an ndarray (itself, or the end of its ``base``
+    chain): memory numpy frees only after every array over it is gone."""
+    base = array.base
+    while base is not None:
+        if not isinstance(base, np.ndarray):
+            return False  # bytes, mmap, a foreign buffer: its owner decides when it goes
+        base = base.base
+    return True
+
+
 class Registrations:
     """Large numpy inputs that a caller passes again and again, page-locked in place
     (``cuMemHostRegister``) so that a synchronous call uploads straight from the caller's array:
@@ -131,12 +142,13 @@ class Registrations:
 
     Policy: an array is registered the second time it is seen for an input (an array used once
     costs nothing but a weak reference); at most :data:`_KEPT` arrays per input stay registered,
-    the oldest unregistered first. Only an ndarray that owns its memory (``base is None``) and
-    can be weakly referenced qualifies: a weak reference's callback unregisters the memory when
-    the array is collected, before numpy frees it (``array_dealloc`` clears weak references
-    first), and a weak reference also makes ``ndarray.resize`` refuse, so the memory cannot move
-    while registered. Registration failures (memory registered by someone else, a refusal of
-    the driver) fall back to staging silently: the copy is correct, only slower. Only
+    the oldest unregistered first. Only an ndarray over numpy's own memory qualifies (it owns
+    it, or is a view of one that does): a weak reference's callback unregisters the memory when
+    the array is collected, before numpy can free it (``array_dealloc`` clears weak references
+    first, and a view keeps its base alive), and ``ndarray.resize`` refuses an array that is
+    weakly referenced or viewed, so the memory cannot move while registered. Registration
+    failures (memory registered by someone else, a refusal of the driver) fall back to staging
+    silently: the copy is correct, only slower. Only
     synchronous calls read registered memory, so nothing is in flight when it is unregistered.
     ``close()`` unregisters everything (the data path's release).
     """
@@ -156,7 +168,7 @@ class Registrations:
     def host_pointer(self, name: str, array: np.ndarray) -> int | None:
         """``array``'s own address when it is page-locked by this data path (registering it on
         its second use), else None (stage it)."""
-        if type(array) is not np.ndarray or array.base is not None or self.closed:
+        if type(array) is not np.ndarray or self.closed or not _numpy_memory(array):
             return None
         ptr = int(array.__array_interface__["data"][0])
         kept = self.kept.setdefault(name, {})
