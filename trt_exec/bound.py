@@ -106,6 +106,7 @@ class Plan:
         "host_inputs",
         "staged",
         "kinds",
+        "replay",
     )
 
     def __init__(
@@ -136,6 +137,9 @@ class Plan:
         self.kinds = tuple(
             (name, 0 if name not in fetched else 2 if fetched[name] else 1) for name in ex.outputs
         )
+        #: With CUDA graphs on, the replay of this plan's graph (DataPath.replayer), valid
+        #: while the context holds the plan's shapes and addresses; dropped when it rebinds.
+        self.replay: Any = None
 
     @classmethod
     def bind(
@@ -241,7 +245,12 @@ class Plan:
                 self._rebind(api, dp, stream)
             if self.host_inputs:
                 self._upload(api, dp, host, stream, True)
-            ex._run(api, dp, stream, True)
+            if not ex._graphs:
+                ex._enqueue(api, stream)
+            elif self.replay is None or not self.replay(stream):
+                # Synchronous: no caller can be capturing the stream (DataPath.can_capture).
+                ex._run(api, dp, stream, True)
+                self.replay = dp.replayer(ex._state.graph_key())
             staged = self.staged
             for name, nbytes, _, _, _ in staged:
                 dp.download(name, nbytes, stream)
@@ -321,6 +330,7 @@ class Plan:
 
     def _rebind(self, api: TensorRTApi, dp: DataPath, stream: int) -> None:
         """Another call changed the context since this plan last ran: set it back."""
+        self.replay = None  # an owned buffer may have moved: its graph is another one
         self.ex._apply_shapes(api, self.k, self.shapes, stream)
         self._bind_all(api, dp)
 
@@ -347,7 +357,9 @@ class Plan:
         for name in self.host_inputs:
             ex._bind(api, name, dp.input_address(name, host[name], stream, synchronous))
         dp.inputs_ready(stream, synchronous)
-        self.epoch = ex._state.epoch
+        if self.epoch != ex._state.epoch:  # a staging buffer moved: another graph
+            self.replay = None
+            self.epoch = ex._state.epoch
 
 
 class BoundCall:

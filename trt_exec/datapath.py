@@ -169,6 +169,11 @@ class DataPath(Protocol):
         """Run ``enqueue`` on ``stream``, then capture it as the graph for ``key``."""
         ...
 
+    def replayer(self, key: Hashable) -> Callable[[int], bool] | None:
+        """A callable that replays the graph for ``key`` on a stream, True while that graph
+        exists (False once any graph was destroyed since); None when there is none."""
+        ...
+
     def close(self) -> None:
         """Release everything this data path owns. Idempotent."""
 
@@ -313,6 +318,9 @@ class HostDataPath:
 
     def capture(self, key: Hashable, enqueue: Callable[[int], None], stream: int) -> None:
         enqueue(stream)
+
+    def replayer(self, key: Hashable) -> Callable[[int], bool] | None:
+        return None
 
     def close(self) -> None:
         self._outputs.clear()

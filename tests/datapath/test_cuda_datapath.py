@@ -91,6 +91,9 @@ class _GraphRecordingPath(HostDataPath):
         self._enqueue(stream)  # host memory: always really run
         return True
 
+    def replayer(self, key):
+        return None  # every replay through replay(): its keys are recorded
+
     def capture(self, key, enqueue, stream) -> None:
         self.graphs.put(key, object())
         self._enqueue = enqueue  # the executor's enqueue, run again on each replay
@@ -303,3 +306,47 @@ def test_kernel_source_broadcasts_and_converts():
 
     with pytest.raises(DeviceError, match="no kernel for unary EXP on int32"):
         kernel_source("unary", "EXP", (np.dtype("int32"),), np.dtype("int32"), 1)
+
+
+class _LaunchRecorder:
+    """A driver with only cuGraphLaunch, recording what it launched."""
+
+    def __init__(self, err: int = 0) -> None:
+        self.launched: list = []
+        self.err = err
+
+    def cuGraphLaunch(self, exec_, stream):
+        self.launched.append((exec_, stream))
+        return (self.err,)
+
+
+def test_replayer_launches_until_a_graph_is_destroyed():
+    destroyed: list = []
+    cache = _graphs.GraphCache(2, destroyed.append)
+    drv = _LaunchRecorder()
+    assert _graphs.replayer(drv, cache, "a") is None  # nothing captured for it
+    cache.put("a", ("graph-a", "exec-a"))
+    cache.put("b", ("graph-b", "exec-b"))
+    replay = _graphs.replayer(drv, cache, "a")
+    assert replay is not None
+    assert replay(7) and replay(8)
+    assert drv.launched == [("exec-a", 7), ("exec-a", 8)]
+    assert cache.stats()["hits"] == 2
+    assert cache.keys() == ["b", "a"]  # a replay keeps the LRU order like get()
+    cache.put("c", ("graph-c", "exec-c"))  # evicts b: any replayer may now be stale
+    assert destroyed == [("graph-b", "exec-b")]
+    assert not replay(9)
+    assert drv.launched == [("exec-a", 7), ("exec-a", 8)]  # nothing launched once stale
+    fresh = _graphs.replayer(drv, cache, "a")
+    assert fresh is not None and fresh(9)
+    cache.clear()
+    assert not fresh(10)
+
+
+def test_replayer_raises_a_failed_launch():
+    cache = _graphs.GraphCache(1, lambda g: None)
+    cache.put("a", ("graph", "exec"))
+    replay = _graphs.replayer(_LaunchRecorder(err=1), cache, "a")
+    assert replay is not None
+    with pytest.raises(trt_exec.ExecutionError, match="cuGraphLaunch failed"):
+        replay(3)

@@ -260,3 +260,31 @@ def test_a_reused_large_input_is_uploaded_from_its_own_page_locked_memory(gpu_tr
         assert _registered(py)
     assert not _registered(py)  # close() unregisters what is still alive
     np.testing.assert_array_equal(y, 1.0)
+
+
+def test_graph_replays_stay_right_across_rebinds_and_evictions(gpu_trt):
+    torch = pytest.importorskip("torch")
+    trt, backend = gpu_trt
+    plan = build_engine(trt, DEMO_NETWORK)
+    # One graph at most: the two bound calls evict each other's graph on every switch, and the
+    # infers in between rebind the context to other buffers.
+    with trt_exec.load(plan, tensorrt=trt, backend=backend, cuda_graphs=1) as e:
+        calls = []
+        for batch in (2, 3):
+            tin = {k: torch.from_numpy(v).cuda() for k, v in demo_inputs(batch).items()}
+            outs = {n: torch.empty((batch, 4), device="cuda") for n in ("sum", "act")}
+            calls.append((e.bind(tin, outputs=outs), tin, outs))
+        for seed in range(3):
+            for call, tin, outs in calls:
+                fresh = demo_inputs(tin["x"].shape[0], seed=seed)
+                for k in tin:
+                    tin[k].copy_(torch.from_numpy(fresh[k]))
+                call()
+                call()  # the second run replays
+                for name, want in _ref(fresh).items():
+                    np.testing.assert_allclose(outs[name].cpu().numpy(), want, rtol=1e-6)
+                other = demo_inputs(1, seed=seed + 10)
+                for name, want in _ref(other).items():
+                    np.testing.assert_allclose(e.infer(other)[name], want, rtol=1e-6)
+        stats = e.cuda_graphs
+        assert stats is not None and stats["hits"] >= 6 and stats["evictions"] >= 4, stats

@@ -29,7 +29,7 @@ from .driver import (
     raise_status,
     stream_handle,
 )
-from .graphs import GraphCache, capture, capturing, destroy_graph
+from .graphs import GraphCache, capture, capturing, destroy_graph, replayer
 from .pinned import LEND_MIN, PARALLEL_MIN, PinnedPool, Registrations, parallel_copy
 
 __all__ = ["CudaDataPath"]
@@ -605,6 +605,12 @@ class CudaDataPath:
         if err:
             raise_status("cuGraphLaunch", err)
         return True
+
+    def replayer(self, key: Hashable) -> Callable[[int], bool] | None:
+        """A replay of the graph captured for ``key``, for a caller that runs it again and again
+        (see :func:`trt_exec.cuda.graphs.replayer`); None when there is none."""
+        cache = self._res.graphs
+        return None if cache is None else replayer(self._drv, cache, key)
 
     def capture(self, key: Hashable, enqueue: Callable[[int], None], stream: int) -> None:
         """Run ``enqueue`` (this call's work, and the warm-up TensorRT needs after shape

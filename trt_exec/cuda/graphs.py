@@ -7,9 +7,9 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from ..errors import ConfigurationError
-from .driver import check, loaded
+from .driver import check, loaded, raise_status
 
-__all__ = ["GraphCache", "capture", "capturing", "destroy_graph"]
+__all__ = ["GraphCache", "capture", "capturing", "destroy_graph", "replayer"]
 
 
 class GraphCache:
@@ -21,7 +21,7 @@ class GraphCache:
     ``max_graphs`` are held.
     """
 
-    __slots__ = ("max_graphs", "_entries", "_destroy", "hits", "misses", "evictions")
+    __slots__ = ("max_graphs", "_entries", "_destroy", "hits", "misses", "evictions", "generation")
 
     def __init__(self, max_graphs: int, destroy: Callable[[Any], None]) -> None:
         if isinstance(max_graphs, bool) or not isinstance(max_graphs, int) or max_graphs < 1:
@@ -32,6 +32,9 @@ class GraphCache:
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._destroy = destroy
         self.hits = self.misses = self.evictions = 0
+        #: Bumped whenever a graph may have been destroyed: a :func:`replayer` made before
+        #: then stops launching.
+        self.generation = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -53,6 +56,7 @@ class GraphCache:
         return value
 
     def put(self, key: Hashable, value: Any) -> None:
+        self.generation += 1
         old = self._entries.pop(key, None)
         if old is not None:
             self._destroy(old)
@@ -63,6 +67,7 @@ class GraphCache:
             self._destroy(victim)
 
     def clear(self) -> None:
+        self.generation += 1
         while self._entries:
             _, value = self._entries.popitem(last=False)
             self._destroy(value)
@@ -113,3 +118,29 @@ def capture(
         drv.cuGraphDestroy(graph)
         raise
     cache.put(key, (graph, exec_))
+
+
+def replayer(drv: Any, cache: GraphCache, key: Hashable) -> Callable[[int], bool] | None:
+    """A replay of the graph cached for ``key``, to call again and again; None when there is
+    none. ``replay(stream)`` launches it (counting a hit, keeping the LRU order) while no graph
+    was destroyed since it was made; after that it returns False and does nothing (ask again).
+    One call instead of a cache lookup per replay."""
+    pair = cache._entries.get(key)
+    if pair is None:
+        return None
+    generation = cache.generation
+    entries = cache._entries
+    exec_ = pair[1]
+    launch = drv.cuGraphLaunch
+
+    def replay(stream: int) -> bool:
+        if cache.generation != generation:
+            return False
+        cache.hits += 1
+        entries.move_to_end(key)
+        err = launch(exec_, stream)[0]
+        if err:
+            raise_status("cuGraphLaunch", err)
+        return True
+
+    return replay
