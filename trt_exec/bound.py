@@ -107,6 +107,8 @@ class Plan:
         "staged",
         "kinds",
         "replay",
+        "transfers",
+        "fixed",
     )
 
     def __init__(
@@ -140,6 +142,10 @@ class Plan:
         #: With CUDA graphs on, the replay of this plan's graph (DataPath.replayer), valid
         #: while the context holds the plan's shapes and addresses; dropped when it rebinds.
         self.replay: Any = None
+        #: For a plan that stages numpy arrays (and fetches every staged output as a new array):
+        #: its transfers fixed once by the data path (DataPath.transfers) after a run.
+        self.transfers: Any = None
+        self.fixed = bool(host_inputs or staged) and all(not s[4] for s in staged)
 
     @classmethod
     def bind(
@@ -243,6 +249,13 @@ class Plan:
                         return None
                     raise self._stale()
                 self._rebind(api, dp, stream)
+            if self.transfers is not None and not ex._graphs:
+                arrays = [host[name] for name in self.host_inputs]
+                made = dp.run_transfers(self.transfers, arrays, stream, ex._enqueue, api)
+                if made is not None:
+                    new = iter(made)
+                    return {n: next(new) if k == 1 else objects[n] for n, k in self.kinds}
+                self.transfers = None  # stale: the general path below, then fixed again
             if self.host_inputs:
                 self._upload(api, dp, host, stream, True)
             if not ex._graphs:
@@ -255,6 +268,11 @@ class Plan:
             for name, nbytes, _, _, _ in staged:
                 dp.download(name, nbytes, stream)
             dp.complete(stream)
+            if self.fixed and self.transfers is None:
+                self.transfers = dp.transfers(
+                    [(n, self.shapes[n], host[n].dtype) for n in self.host_inputs],
+                    [(n, nbytes, shape, dtype) for n, nbytes, shape, dtype, _ in staged],
+                )
             if not staged:
                 return {name: objects[name] for name, _ in self.kinds}
             fetched = {s[0]: s for s in staged} if len(staged) > 1 else None

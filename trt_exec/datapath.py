@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import math
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -169,6 +169,27 @@ class DataPath(Protocol):
         """Run ``enqueue`` on ``stream``, then capture it as the graph for ``key``."""
         ...
 
+    def transfers(
+        self,
+        inputs: Sequence[tuple[str, tuple[int, ...], np.dtype]],
+        outputs: Sequence[tuple[str, int, tuple[int, ...], np.dtype]],
+    ) -> Any:
+        """The staging of a repeated synchronous call, fixed once (opaque), or None when there
+        is no faster way for these tensors than the general one."""
+        ...
+
+    def run_transfers(
+        self,
+        transfers: Any,
+        arrays: Sequence[np.ndarray],
+        stream: int,
+        enqueue: Callable[[Any, int], None],
+        api: Any,
+    ) -> list[np.ndarray] | None:
+        """Upload ``arrays``, ``enqueue(api, stream)``, download and synchronize in one call;
+        the outputs as new arrays, or None (nothing done) when ``transfers`` is stale."""
+        ...
+
     def replayer(self, key: Hashable) -> Callable[[int], bool] | None:
         """A callable that replays the graph for ``key`` on a stream, True while that graph
         exists (False once any graph was destroyed since); None when there is none."""
@@ -320,6 +341,23 @@ class HostDataPath:
         enqueue(stream)
 
     def replayer(self, key: Hashable) -> Callable[[int], bool] | None:
+        return None
+
+    def transfers(
+        self,
+        inputs: Sequence[tuple[str, tuple[int, ...], np.dtype]],
+        outputs: Sequence[tuple[str, int, tuple[int, ...], np.dtype]],
+    ) -> Any:
+        return None  # inputs are read in place, outputs copied: nothing to fix
+
+    def run_transfers(
+        self,
+        transfers: Any,
+        arrays: Sequence[np.ndarray],
+        stream: int,
+        enqueue: Callable[[Any, int], None],
+        api: Any,
+    ) -> list[np.ndarray] | None:
         return None
 
     def close(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -25,12 +25,12 @@ from .driver import (
     check_device,
     context_for,
     driver,
-    loaded,
     raise_status,
     stream_handle,
 )
 from .graphs import GraphCache, capture, capturing, destroy_graph, replayer
 from .pinned import LEND_MIN, PARALLEL_MIN, PinnedPool, Registrations, parallel_copy
+from .resources import CudaResources, EventPool, release_cuda
 
 __all__ = ["CudaDataPath"]
 
@@ -48,124 +48,6 @@ class _Current(threading.local):
 
 
 _current = _Current()
-
-
-class _EventPool:
-    """Timing-disabled events that a CudaDataPath lends to its AsyncResults, one per result.
-
-    An event goes back to the pool when its result is released (from any thread: list append
-    and pop are atomic) and is recorded again by a later call, instead of a cuEventCreate and a
-    cuEventDestroy (plus a context switch) per infer_async. Re-recording is safe: a wait
-    enqueued earlier captured the event's state at that time, and a released result's event is
-    no longer reachable through trt_exec. Events lent out when the data path closes belong to
-    their results until those are released; whoever pops an event after ``closed`` destroys it,
-    so each is destroyed exactly once.
-    """
-
-    __slots__ = ("free", "ctx", "closed")
-
-    def __init__(self, ctx: Any) -> None:
-        self.free: list[Any] = []
-        self.ctx = ctx
-        self.closed = False
-
-    def take(self, drv: Any) -> Any:
-        try:
-            return self.free.pop()
-        except IndexError:
-            return check("cuEventCreate", drv.cuEventCreate(EVENT_FLAGS))
-
-    def give(self, event: Any) -> None:
-        self.free.append(event)
-        if self.closed:
-            self.drain()
-
-    def drain(self) -> None:
-        drv = loaded()
-        switched = False
-        while True:
-            try:
-                event = self.free.pop()
-            except IndexError:
-                return
-            if drv is None:
-                continue
-            if not switched and self.ctx is not None:
-                drv.cuCtxSetCurrent(self.ctx)
-                switched = True
-            drv.cuEventDestroy(event)
-
-
-class _CudaResources:
-    """What a CudaDataPath owns; released exactly once by weakref.finalize."""
-
-    __slots__ = (
-        "ctx",
-        "stream",
-        "owns_stream",
-        "device_bufs",
-        "host_bufs",
-        "events",
-        "graphs",
-        "last_event",
-        "released",
-        "pool",
-        "pinned",
-        "registered",
-    )
-
-    def __init__(self) -> None:
-        self.ctx: Any = None
-        self.stream = 0
-        self.owns_stream = False
-        self.device_bufs: dict[str, tuple[int, int]] = {}  # name -> (ptr, capacity)
-        self.host_bufs: dict[str, tuple[int, int]] = {}  # pinned staging
-        self.events: list[Any] = []
-        self.graphs: GraphCache | None = None
-        self.last_event: Any = None
-        self.released = False
-        self.pool: _EventPool | None = None
-        self.pinned: PinnedPool | None = None
-        self.registered: Registrations | None = None
-
-
-def _release_cuda(res: _CudaResources) -> None:
-    # Runs from close() or at garbage collection (then possibly at interpreter exit, where the
-    # driver may already be gone): errors here have no caller to reach, so statuses are ignored.
-    if res.released:
-        return
-    res.released = True
-    drv = loaded()
-    if drv is None or res.ctx is None:
-        return
-    drv.cuCtxSetCurrent(res.ctx)
-    # Work enqueued by this data path may still read or write its buffers.
-    if res.last_event is not None:
-        drv.cuEventSynchronize(res.last_event)
-    if res.owns_stream:
-        drv.cuStreamSynchronize(res.stream)
-    if res.graphs is not None:
-        res.graphs.clear()
-        res.graphs = None
-    for ptr, _ in res.device_bufs.values():
-        drv.cuMemFree(ptr)
-    res.device_bufs.clear()
-    for ptr, _ in res.host_bufs.values():
-        drv.cuMemFreeHost(ptr)
-    res.host_bufs.clear()
-    for ev in res.events:
-        drv.cuEventDestroy(ev)
-    res.events.clear()
-    if res.pool is not None:
-        res.pool.closed = True
-        res.pool.drain()
-    if res.pinned is not None:
-        res.pinned.drain()
-    if res.registered is not None:
-        res.registered.close()
-    if res.owns_stream:
-        drv.cuStreamDestroy(res.stream)
-    res.stream = 0
 
 
 def _grow(size: int) -> int:
@@ -192,9 +74,9 @@ class CudaDataPath:
 
     def __init__(self, device: int = 0, *, stream: Any = None) -> None:
         self.device = check_device(device)
-        res = _CudaResources()
+        res = CudaResources()
         self._res = res
-        self._finalizer = weakref.finalize(self, _release_cuda, res)
+        self._finalizer = weakref.finalize(self, release_cuda, res)
         drv = driver()
         res.ctx = context_for(self.device)
         if stream is None:
@@ -210,7 +92,7 @@ class CudaDataPath:
         # With one GPU in the process, the primary context trt_exec makes current is the only
         # one it can need; begin() then skips cuCtxSetCurrent on a thread where it did it before.
         self._one_gpu = check("cuDeviceGetCount", drv.cuDeviceGetCount()) == 1
-        res.pool = self._pool = _EventPool(res.ctx)
+        res.pool = self._pool = EventPool(res.ctx)
         res.registered = self._registered = Registrations(drv, res.ctx)
         res.pinned = self._pinned = PinnedPool(res.ctx)
         self._lent: dict[str, tuple[int, int]] = {}  # output -> pinned block downloaded into
@@ -230,6 +112,7 @@ class CudaDataPath:
         # Typed views of the staging buffers by (name, shape, dtype); cleared when any buffer
         # is replaced (see _stage and fetch).
         self._stages: dict[tuple[str, tuple[int, ...], np.dtype], Any] = {}
+        self._generation = 0  # bumped when any owned buffer is replaced (see transfers())
         self._fetches: dict[tuple[str, tuple[int, ...], np.dtype], np.ndarray] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -262,6 +145,7 @@ class CudaDataPath:
         if entry is not None:
             self._stages.clear()
             self._fetches.clear()
+            self._generation += 1
             # The old buffer may still be read by work in flight.
             if self._last_stream is not None:
                 self._wait_last_on_host()
@@ -279,6 +163,7 @@ class CudaDataPath:
         if entry is not None:
             self._stages.clear()
             self._fetches.clear()
+            self._generation += 1
             self._views.pop(name, None)
             check("cuMemFreeHost", self._drv.cuMemFreeHost(entry[0]))
             del self._res.host_bufs[name]
@@ -539,6 +424,74 @@ class CudaDataPath:
         self._last_stream = stream
         self._last_unrecorded = False
         return ev
+
+    def transfers(
+        self,
+        inputs: Sequence[tuple[str, tuple[int, ...], np.dtype]],
+        outputs: Sequence[tuple[str, int, tuple[int, ...], np.dtype]],
+    ) -> Any:
+        """The staging of a repeated synchronous call, fixed: for each numpy input (name, shape,
+        dtype) and each output downloaded into a new array (name, nbytes, shape, dtype), its
+        device buffer, pinned staging and a typed view of the staging. For
+        :meth:`run_transfers`, after a call that staged the same tensors (its buffers exist);
+        None where the general path is the one to take (empty or large tensors: see
+        :data:`~trt_exec.cuda.pinned.PARALLEL_MIN` and :data:`~trt_exec.cuda.pinned.LEND_MIN`).
+        Valid until an owned buffer is replaced."""
+        res = self._res
+        records = []
+        for group, limit, prefix in ((inputs, PARALLEL_MIN, _IN), (outputs, LEND_MIN, "")):
+            made = []
+            for item in group:
+                name, shape, dtype = item[0], item[-2], item[-1]
+                nbytes = math.prod(shape) * dtype.itemsize
+                key = prefix + name
+                dev, host = res.device_bufs.get(key), res.host_bufs.get(key)
+                if not 0 < nbytes < limit or dev is None or host is None:
+                    return None
+                if dev[1] < nbytes or host[1] < nbytes:
+                    return None
+                view = self._views[key][:nbytes].view(dtype).reshape(shape)
+                made.append((dev[0], host[0], nbytes, view))
+            records.append(tuple(made))
+        return (self._generation, records[0], records[1])
+
+    def run_transfers(
+        self,
+        transfers: Any,
+        arrays: Sequence[np.ndarray],
+        stream: int,
+        enqueue: Callable[[Any, int], None],
+        api: Any,
+    ) -> list[np.ndarray] | None:
+        """One synchronous call over fixed :meth:`transfers`, after :meth:`begin`: copy each
+        array into its staging and upload it, ``enqueue(api, stream)``, download, synchronize
+        and return each output as a new array. None (nothing done) when the transfers are stale:
+        take the general path. The same steps as :meth:`input_address`, :meth:`download`,
+        :meth:`complete` and :meth:`fetch`, in one call."""
+        generation, ins, outs = transfers
+        if generation != self._generation or self._lent or self._upload_pending:
+            return None
+        drv = self._drv
+        if self._upload_stream is not None:
+            # A synchronous call whose synchronize() did not complete may still read staging.
+            check("cuStreamSynchronize", drv.cuStreamSynchronize(self._upload_stream))
+            self._upload_stream = None
+        h2d = drv.cuMemcpyHtoDAsync
+        for (dptr, hptr, nbytes, view), array in zip(ins, arrays):
+            np.copyto(view, array)
+            err = h2d(dptr, hptr, nbytes, stream)[0]
+            if err:
+                raise_status("cuMemcpyHtoDAsync", err)
+        if ins:
+            self._upload_stream = stream
+        enqueue(api, stream)
+        d2h = drv.cuMemcpyDtoHAsync
+        for dptr, hptr, nbytes, _ in outs:
+            err = d2h(hptr, dptr, nbytes, stream)[0]
+            if err:
+                raise_status("cuMemcpyDtoHAsync", err)
+        self.complete(stream)
+        return [view.copy() for _, _, _, view in outs]
 
     def complete(self, stream: int) -> None:
         """:meth:`finish` and :meth:`synchronize` of a synchronous call, in one: every piece of
