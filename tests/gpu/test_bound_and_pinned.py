@@ -288,3 +288,24 @@ def test_graph_replays_stay_right_across_rebinds_and_evictions(gpu_trt):
                     np.testing.assert_allclose(e.infer(other)[name], want, rtol=1e-6)
         stats = e.cuda_graphs
         assert stats is not None and stats["hits"] >= 6 and stats["evictions"] >= 4, stats
+
+
+def test_fixed_staging_is_dropped_when_a_buffer_grows(gpu_trt):
+    trt, backend = gpu_trt
+    with trt_exec.load(build_engine(trt, BIG), tensorrt=trt, backend=backend) as e:
+        rng = np.random.default_rng(5)
+        small = {"x": rng.standard_normal((1, ROW), dtype=np.float32)}
+        call = e.bind(small)
+        for _ in range(3):  # the second run on goes through the fixed staging
+            small["x"][...] = rng.standard_normal((1, ROW), dtype=np.float32)
+            np.testing.assert_array_equal(call()["y"], small["x"])
+            np.testing.assert_array_equal(e.infer(small)["y"], small["x"])
+            np.testing.assert_array_equal(e.infer(small)["y"], small["x"])
+        for batch in (2, 8, 64):  # each grows the input and output staging: new buffers
+            bigger = {"x": rng.standard_normal((batch, ROW), dtype=np.float32)}
+            np.testing.assert_array_equal(e.infer(bigger)["y"], bigger["x"])
+            small["x"][...] = rng.standard_normal((1, ROW), dtype=np.float32)
+            np.testing.assert_array_equal(call()["y"], small["x"])
+            np.testing.assert_array_equal(call()["y"], small["x"])
+            np.testing.assert_array_equal(e.infer(small)["y"], small["x"])
+            np.testing.assert_array_equal(e.infer(small)["y"], small["x"])
