@@ -158,11 +158,12 @@ class Registrations:
     def __init__(self, drv: Any, ctx: Any) -> None:
         self.drv = drv
         self.ctx = ctx
-        # Per input: weak reference -> address, oldest first. Dicts, because a weak reference's
+        # Per input: id(weak reference) -> (weak reference, address), oldest first (an ndarray
+        # is unhashable, so is a weak reference to it). Dicts, because a weak reference's
         # callback may remove an entry from any thread at any time: pop() is atomic, so each
         # registration is undone exactly once, by whoever pops it.
-        self.seen: dict[str, dict[weakref.ref[Any], int]] = {}
-        self.kept: dict[str, dict[weakref.ref[Any], int]] = {}
+        self.seen: dict[str, dict[int, tuple[weakref.ref[Any], int]]] = {}
+        self.kept: dict[str, dict[int, tuple[weakref.ref[Any], int]]] = {}
         self.closed = False
 
     def host_pointer(self, name: str, array: np.ndarray) -> int | None:
@@ -172,55 +173,57 @@ class Registrations:
             return None
         ptr = int(array.__array_interface__["data"][0])
         kept = self.kept.setdefault(name, {})
-        for ref, p in tuple(kept.items()):
+        for ref, p in tuple(kept.values()):
             if ref() is array and p == ptr:
                 return ptr
         seen = self.seen.setdefault(name, {})
-        for ref, p in tuple(seen.items()):
+        for key, (ref, p) in tuple(seen.items()):
             if ref() is array and p == ptr:
-                seen.pop(ref, None)
+                seen.pop(key, None)
                 return self._register(kept, array, ptr)
         try:
-            seen[weakref.ref(array)] = ptr
+            ref = weakref.ref(array)
         except TypeError:
             return None
+        seen[id(ref)] = (ref, ptr)
         while len(seen) > _SEEN:
             seen.pop(next(iter(seen)), None)
         return None
 
     def _register(
-        self, kept: dict[weakref.ref[Any], int], array: np.ndarray, ptr: int
+        self, kept: dict[int, tuple[weakref.ref[Any], int]], array: np.ndarray, ptr: int
     ) -> int | None:
         if self.drv.cuMemHostRegister(ptr, array.nbytes, _PORTABLE)[0]:
             return None  # already registered elsewhere, or refused: stage it
 
         def gone(ref: weakref.ref[Any]) -> None:  # before numpy frees the memory
-            if kept.pop(ref, None) is not None:
+            if kept.pop(id(ref), None) is not None:
                 self._unregister(ptr)
 
-        kept[weakref.ref(array, gone)] = ptr
+        ref = weakref.ref(array, gone)
+        kept[id(ref)] = (ref, ptr)
         while len(kept) > _KEPT:
-            oldest = next(iter(kept))
-            old = kept.pop(oldest, None)
+            old = kept.pop(next(iter(kept)), None)
             if old is not None:
-                self._unregister(old)
+                self._unregister(old[1])
         return ptr
 
     def _unregister(self, ptr: int) -> None:
-        if loaded() is None:
-            return
-        if self.ctx is not None:
-            self.drv.cuCtxSetCurrent(self.ctx)
-        self.drv.cuMemHostUnregister(ptr)
+        try:
+            if self.ctx is not None:
+                self.drv.cuCtxSetCurrent(self.ctx)
+            self.drv.cuMemHostUnregister(ptr)
+        except Exception:  # a weak-reference callback at interpreter exit: nothing to undo
+            pass
 
     def close(self) -> None:
         """Unregister every kept array (the data path's release; its work is done)."""
         self.closed = True
         for kept in self.kept.values():
-            for ref in tuple(kept):
-                ptr = kept.pop(ref, None)
-                if ptr is not None:
-                    self._unregister(ptr)
+            for key in tuple(kept):
+                entry = kept.pop(key, None)
+                if entry is not None:
+                    self._unregister(entry[1])
         self.seen.clear()
 
 
