@@ -83,6 +83,9 @@ def test_another_shape_profile_or_names_take_the_full_path(ex, validations):
         ex.infer({"x": other["x"]})
     with pytest.raises(BindingError, match="unknown input"):
         ex.infer({**other, "z": other["x"]})
+    _check(ex.infer(other), other)
+    with pytest.raises(BindingError, match="unknown input"):
+        ex.infer({"x": other["x"], "z": other["y"]})  # as many names, one of them wrong
     mapping = collections.OrderedDict(other)  # another Mapping type: the full path
     _check(ex.infer(mapping), other)
 
