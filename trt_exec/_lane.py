@@ -155,9 +155,7 @@ def lane_after(
                 return None
             outs.append(entry)
     plan = Plan.after_call(ex, arrays, provided, stream)
-    return Lane(
-        plan, request, tuple(numpy), tuple(device), tuple(outs), len(arrays), stream_arg
-    )
+    return Lane(plan, request, tuple(numpy), tuple(device), tuple(outs), len(arrays), stream_arg)
 
 
 def _c_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:

@@ -29,7 +29,14 @@ from .driver import (
     stream_handle,
 )
 from .graphs import GraphCache, capture, capturing, destroy_graph, replayer
-from .pinned import LEND_MIN, PARALLEL_MIN, PinnedPool, Registrations, parallel_copy
+from .pinned import (
+    LEND_MIN,
+    PARALLEL_MIN,
+    REGISTER_MIN,
+    PinnedPool,
+    Registrations,
+    parallel_copy,
+)
 from .resources import CudaResources, EventPool, release_cuda
 
 __all__ = ["CudaDataPath"]
@@ -253,12 +260,13 @@ class CudaDataPath:
             # ... or of a synchronous call whose synchronize() did not complete.
             check("cuStreamSynchronize", drv.cuStreamSynchronize(self._upload_stream))
             self._upload_stream = None
-        if nbytes >= PARALLEL_MIN:
-            src_ptr = self._registered.host_pointer(name, array) if synchronous else None
+        if nbytes >= REGISTER_MIN and synchronous:
+            src_ptr = self._registered.host_pointer(name, array)
             if src_ptr is not None:  # the caller's own page-locked memory: no host copy
                 check("cuMemcpyHtoDAsync", drv.cuMemcpyHtoDAsync(dptr, src_ptr, nbytes, stream))
                 self._staged.add(name)
                 return dptr
+        if nbytes >= PARALLEL_MIN:
 
             def upload(a: int, b: int) -> None:
                 check("cuMemcpyHtoDAsync", drv.cuMemcpyHtoDAsync(dptr + a, hptr + a, b - a, stream))
@@ -435,11 +443,11 @@ class CudaDataPath:
         device buffer, pinned staging and a typed view of the staging. For
         :meth:`run_transfers`, after a call that staged the same tensors (its buffers exist);
         None where the general path is the one to take (empty or large tensors: see
-        :data:`~trt_exec.cuda.pinned.PARALLEL_MIN` and :data:`~trt_exec.cuda.pinned.LEND_MIN`).
+        :data:`~trt_exec.cuda.pinned.REGISTER_MIN` and :data:`~trt_exec.cuda.pinned.LEND_MIN`).
         Valid until an owned buffer is replaced."""
         res = self._res
         records = []
-        for group, limit, prefix in ((inputs, PARALLEL_MIN, _IN), (outputs, LEND_MIN, "")):
+        for group, limit, prefix in ((inputs, REGISTER_MIN, _IN), (outputs, LEND_MIN, "")):
             made = []
             for item in group:
                 name, shape, dtype = item[0], item[-2], item[-1]
