@@ -223,7 +223,7 @@ def _numpy_table(
     out.append(
         _bound(
             lambda: _load_closing(trt, plan, s, closers),
-            feed,
+            {"x": x.copy()},  # its own array: memory is page-locked for one executor at most
             None,
             "trt_exec bind(numpy)()",
             lambda c: c(),

@@ -315,17 +315,10 @@ class Plan:
                 if ex._state.switches != self.switches:
                     return None
                 self._rebind(api, dp, stream)
-            builder = dp.result_builder()
-            try:
-                if self.host_inputs:
-                    self._upload(api, dp, host, stream, False)
-                ex._run(api, dp, stream, False)
-            except BaseException:
-                builder.abandon()
-                raise
-            builder.outputs = {name: objects[name] for name, _ in self.kinds}
-            dp.finish(stream, builder, False)
-            return builder.seal(stream)
+            if self.host_inputs:
+                self._upload(api, dp, host, stream, False)
+            ex._run(api, dp, stream, False)
+            return dp.event_result({name: objects[name] for name in self.names}, stream)
 
     def launch(self, host: Mapping[str, Any], stream: int) -> Any:
         """Enqueue on ``stream`` without waiting; the event recorded after the work."""

@@ -20,7 +20,7 @@ import numpy as np
 from .arrays import DeviceArray
 from .discovery import is_simulated
 from .errors import ArrayError, CudaUnavailableError
-from .results import ResultBuilder
+from .results import AsyncResult, EventResult, ResultBuilder
 
 __all__ = ["DataPath", "HostDataPath", "make_data_path"]
 
@@ -117,6 +117,11 @@ class DataPath(Protocol):
 
     def download(self, name: str, nbytes: int, stream: int) -> None:
         """Enqueue the copy of output ``name``'s owned buffer to host staging."""
+
+    def event_result(self, outputs: dict[str, Any], stream: int) -> AsyncResult:
+        """End an asynchronous call whose outputs are all caller arrays: its result, with an
+        event recorded on ``stream`` (None in host mode, where the work is done)."""
+        ...
 
     def finish(
         self,
@@ -290,6 +295,9 @@ class HostDataPath:
 
     def download(self, name: str, nbytes: int, stream: int) -> None:
         return None
+
+    def event_result(self, outputs: dict[str, Any], stream: int) -> AsyncResult:
+        return EventResult(outputs, stream, None, None)
 
     def finish(
         self,

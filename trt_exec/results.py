@@ -27,7 +27,14 @@ from .cuda.driver import (
 )
 from .errors import ClosedError, ShapeError
 
-__all__ = ["AsyncResult", "DeviceTensor", "EventLender", "ResultBuilder", "wait_event"]
+__all__ = [
+    "AsyncResult",
+    "DeviceTensor",
+    "EventLender",
+    "EventResult",
+    "ResultBuilder",
+    "wait_event",
+]
 
 # How long wait_event sleeps between two cuEventQuery polls: a few bare yields to the loop first
 # (a small engine finishes within them), then doubling up to a cap, so a long call costs a query
@@ -393,3 +400,32 @@ class AsyncResult:
 
     def __repr__(self) -> str:
         return f"<AsyncResult outputs={list(self.outputs)} stream={self.stream:#x}>"
+
+
+class EventResult(AsyncResult):
+    """An :class:`AsyncResult` whose outputs are all the caller's arrays: it owns nothing but
+    its event, lent by ``pool`` and given back when the result is collected. One object per
+    call (``__del__``), where a result with per-call memory needs a builder, a holder and a
+    weak reference (:class:`ResultBuilder`). :meth:`release` has nothing to free."""
+
+    __slots__ = ("_pool",)
+
+    def __init__(
+        self, outputs: dict[str, Any], stream: int, event: Any, pool: EventLender | None
+    ) -> None:
+        self.outputs = outputs
+        self.stream = stream
+        self.event = event
+        self._pool = pool
+
+    def release(self) -> None:
+        """Nothing to free: the outputs are the caller's. The event stays valid while this
+        result is referenced."""
+
+    def __del__(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            try:
+                pool.give(self.event)
+            except Exception:  # at interpreter exit: the event goes with the process
+                pass

@@ -216,6 +216,17 @@ def test_infer_async_lane_with_torch_in_and_out(gpu_trt, graphs):
             assert result.done()
             for name, want in _ref(fresh).items():
                 np.testing.assert_allclose(outs[name].cpu().numpy(), want, rtol=1e-6)
+        # Each lane result owns an event of the executor's pool until it is collected.
+        r1 = e.infer_async(tin, outputs=outs)
+        r2 = e.infer_async(tin, outputs=outs)
+        first = int(r1.event)
+        assert first != int(r2.event)  # both alive: two events
+        r2.synchronize()
+        assert r1.done() and r2.done()
+        del r1
+        gc.collect()
+        r3 = e.infer_async(tin, outputs=outs).synchronize()
+        assert int(r3.event) == first  # r1's event came back to the pool
         # Not every output given: per-call device memory, the full path each time.
         partial = e.infer_async(tin, outputs={"sum": outs["sum"]}).synchronize()
         np.testing.assert_allclose(partial["act"].numpy(), _ref(fresh)["act"], rtol=1e-6)

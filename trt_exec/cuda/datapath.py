@@ -18,7 +18,7 @@ import numpy as np
 
 from ..arrays import DeviceArray
 from ..errors import ArrayError
-from ..results import DeviceTensor, ResultBuilder
+from ..results import AsyncResult, DeviceTensor, EventResult, ResultBuilder
 from .driver import (
     EVENT_FLAGS,
     check,
@@ -399,6 +399,21 @@ class CudaDataPath:
             return
         if n:
             np.copyto(array.reshape(-1).view(np.uint8), self._views[name][:n])
+
+    def event_result(self, outputs: dict[str, Any], stream: int) -> AsyncResult:
+        """End an asynchronous call whose outputs are all caller arrays: record an event lent
+        from the pool on ``stream`` (it also orders this data path's next call, as
+        :meth:`finish` does) and return the result that gives it back when collected."""
+        pool = self._pool
+        ev = pool.take(self._drv)
+        err = self._drv.cuEventRecord(ev, stream)[0]
+        if err:
+            pool.give(ev)
+            raise_status("cuEventRecord", err)
+        self._last_event = ev
+        self._last_stream = stream
+        self._last_unrecorded = False
+        return EventResult(outputs, stream, ev, pool)
 
     def finish(
         self,
