@@ -94,14 +94,14 @@ class Lane:
                 obj = given.get(name)
                 if obj is None or ref() is not obj:
                     return False
-                if torch:  # torch_token, inlined
+                if torch:  # torch_token, compared field by field: no tuple (~0.3 µs less)
                     if (
-                        obj.data_ptr(),
-                        obj.shape,
-                        obj.stride(),
-                        obj.dtype,
-                        obj.requires_grad,
-                    ) != token:
+                        obj.data_ptr() != token[0]
+                        or obj.shape != token[1]
+                        or obj.stride() != token[2]
+                        or obj.dtype is not token[3]
+                        or obj.requires_grad
+                    ):
                         return False
                 elif obj.__cuda_array_interface__ != token:
                     return False
