@@ -111,6 +111,7 @@ class Plan:
         "fixed",
         "direct",
         "names",
+        "all_new",
     )
 
     def __init__(
@@ -150,6 +151,7 @@ class Plan:
         self.fixed = bool(host_inputs or staged) and all(not s[4] for s in staged)
         self.direct = not (host_inputs or staged)  # every array a device array
         self.names = tuple(ex.outputs)
+        self.all_new = all(kind == 1 for _, kind in self.kinds)
 
     @classmethod
     def bind(
@@ -262,9 +264,11 @@ class Plan:
                 dp.complete(stream)
                 return {name: objects[name] for name in self.names}
             if self.transfers is not None and not ex._graphs:
-                arrays = [host[name] for name in self.host_inputs]
+                arrays = list(map(host.__getitem__, self.host_inputs))
                 made = dp.run_transfers(self.transfers, arrays, stream, ex._enqueue, api)
                 if made is not None:
+                    if self.all_new:  # every output a new array, in engine order
+                        return dict(zip(self.names, made))
                     new = iter(made)
                     return {n: next(new) if k == 1 else objects[n] for n, k in self.kinds}
                 self.transfers = None  # stale: the general path below, then fixed again
