@@ -87,25 +87,33 @@ class Lane:
         if outputs is None or not outputs:
             if self.outputs:
                 return False
-        elif type(outputs) is not dict or len(outputs) != len(self.outputs):
+        elif (
+            type(outputs) is not dict
+            or len(outputs) != len(self.outputs)
+            or not _same(self.outputs, outputs)
+        ):
             return False
-        for given, entries in ((inputs, self.device), (outputs, self.outputs)):
-            for name, ref, token, torch in entries:
-                obj = given.get(name)
-                if obj is None or ref() is not obj:
-                    return False
-                if torch:  # torch_token, compared field by field: no tuple (~0.3 µs less)
-                    if (
-                        obj.data_ptr() != token[0]
-                        or obj.shape != token[1]
-                        or obj.stride() != token[2]
-                        or obj.dtype is not token[3]
-                        or obj.requires_grad
-                    ):
-                        return False
-                elif obj.__cuda_array_interface__ != token:
-                    return False
-        return True
+        return not self.device or _same(self.device, inputs)
+
+
+def _same(entries: tuple[tuple[str, Any, Any, bool], ...], given: dict[str, Any]) -> bool:
+    """Each remembered device array is the very object given for its name, unchanged."""
+    for name, ref, token, torch in entries:
+        obj = given.get(name)
+        if obj is None or ref() is not obj:
+            return False
+        if torch:  # torch_token, compared field by field: no tuple (~0.3 µs less)
+            if (
+                obj.data_ptr() != token[0]
+                or obj.shape != token[1]
+                or obj.stride() != token[2]
+                or obj.dtype is not token[3]
+                or obj.requires_grad
+            ):
+                return False
+        elif obj.__cuda_array_interface__ != token:
+            return False
+    return True
 
 
 def lane_after(
