@@ -37,6 +37,21 @@ def _ref(inputs):
     return reference(DEMO_NETWORK, {k: np.asarray(v) for k, v in inputs.items()})
 
 
+def _torch_demo(torch, batch):
+    """Demo-network inputs and outputs as CUDA tensors."""
+    tin = {k: torch.from_numpy(v).cuda() for k, v in demo_inputs(batch).items()}
+    outs = {n: torch.empty((batch, 4), device="cuda") for n in ("sum", "act")}
+    return tin, outs
+
+
+def _refill(torch, tin, seed):
+    """New values into the same input tensors; the numpy values written."""
+    fresh = demo_inputs(tin["x"].shape[0], seed=seed)
+    for k in tin:
+        tin[k].copy_(torch.from_numpy(fresh[k]))
+    return fresh
+
+
 @pytest.mark.parametrize("graphs", [False, True])
 def test_bound_call_torch_in_out(gpu_trt, graphs):
     torch = pytest.importorskip("torch")
@@ -136,12 +151,9 @@ def test_infer_lane_with_torch_in_and_out(gpu_trt, graphs):
     trt, backend = gpu_trt
     plan = build_engine(trt, DEMO_NETWORK)
     with trt_exec.load(plan, tensorrt=trt, backend=backend, cuda_graphs=graphs) as e:
-        tin = {k: torch.from_numpy(v).cuda() for k, v in demo_inputs(3).items()}
-        outs = {n: torch.empty((3, 4), device="cuda") for n in ("sum", "act")}
+        tin, outs = _torch_demo(torch, 3)
         for seed in range(4):  # the same tensors: the lane from the second call on
-            fresh = demo_inputs(3, seed=seed)
-            for k in tin:
-                tin[k].copy_(torch.from_numpy(fresh[k]))
+            fresh = _refill(torch, tin, seed)
             res = e.infer(tin, outputs=outs)
             assert res["sum"] is outs["sum"] and list(res) == ["sum", "act"]
             for name, want in _ref(fresh).items():
@@ -178,8 +190,7 @@ def test_bound_launch_goes_into_a_caller_capture(gpu_trt, graphs):
     trt, backend = gpu_trt
     plan = build_engine(trt, DEMO_NETWORK)
     with trt_exec.load(plan, tensorrt=trt, backend=backend, cuda_graphs=graphs) as e:
-        tin = {k: torch.from_numpy(v).cuda() for k, v in demo_inputs(2).items()}
-        outs = {n: torch.empty((2, 4), device="cuda") for n in ("sum", "act")}
+        tin, outs = _torch_demo(torch, 2)
         side = torch.cuda.Stream()
         call = e.bind(tin, outputs=outs, stream=side)
         call()  # the warm-up run TensorRT needs after shapes are set
@@ -188,9 +199,7 @@ def test_bound_launch_goes_into_a_caller_capture(gpu_trt, graphs):
         with torch.cuda.graph(g, capture_error_mode="thread_local"):
             call.launch(torch.cuda.current_stream())  # enqueued into the caller's graph
         for seed in (5, 6):
-            fresh = demo_inputs(2, seed=seed)
-            for k in tin:
-                tin[k].copy_(torch.from_numpy(fresh[k]))
+            fresh = _refill(torch, tin, seed)
             g.replay()
             torch.cuda.synchronize()
             for name, want in _ref(fresh).items():
@@ -203,12 +212,9 @@ def test_infer_async_lane_with_torch_in_and_out(gpu_trt, graphs):
     trt, backend = gpu_trt
     plan = build_engine(trt, DEMO_NETWORK)
     with trt_exec.load(plan, tensorrt=trt, backend=backend, cuda_graphs=graphs) as e:
-        tin = {k: torch.from_numpy(v).cuda() for k, v in demo_inputs(3).items()}
-        outs = {n: torch.empty((3, 4), device="cuda") for n in ("sum", "act")}
+        tin, outs = _torch_demo(torch, 3)
         for seed in range(4):  # the same tensors: the lane from the second call on
-            fresh = demo_inputs(3, seed=seed)
-            for k in tin:
-                tin[k].copy_(torch.from_numpy(fresh[k]))
+            fresh = _refill(torch, tin, seed)
             torch.cuda.synchronize()
             result = e.infer_async(tin, outputs=outs)
             assert result.event is not None and result["sum"] is outs["sum"]
@@ -282,14 +288,11 @@ def test_graph_replays_stay_right_across_rebinds_and_evictions(gpu_trt):
     with trt_exec.load(plan, tensorrt=trt, backend=backend, cuda_graphs=1) as e:
         calls = []
         for batch in (2, 3):
-            tin = {k: torch.from_numpy(v).cuda() for k, v in demo_inputs(batch).items()}
-            outs = {n: torch.empty((batch, 4), device="cuda") for n in ("sum", "act")}
+            tin, outs = _torch_demo(torch, batch)
             calls.append((e.bind(tin, outputs=outs), tin, outs))
         for seed in range(3):
             for call, tin, outs in calls:
-                fresh = demo_inputs(tin["x"].shape[0], seed=seed)
-                for k in tin:
-                    tin[k].copy_(torch.from_numpy(fresh[k]))
+                fresh = _refill(torch, tin, seed)
                 call()
                 call()  # the second run replays
                 for name, want in _ref(fresh).items():

@@ -164,11 +164,12 @@ class Registrations:
     ``close()`` unregisters everything (the data path's release).
     """
 
-    __slots__ = ("drv", "ctx", "seen", "kept", "closed")
+    __slots__ = ("drv", "ctx", "seen", "kept", "closed", "pid")
 
     def __init__(self, drv: Any, ctx: Any) -> None:
         self.drv = drv
         self.ctx = ctx
+        self.pid = os.getpid()  # a forked child inherits the entries, not the CUDA context
         # Per input: id(weak reference) -> (weak reference, address), oldest first (an ndarray
         # is unhashable, so is a weak reference to it). Dicts, because a weak reference's
         # callback may remove an entry from any thread at any time: pop() is atomic, so each
@@ -220,6 +221,8 @@ class Registrations:
         return ptr
 
     def _unregister(self, ptr: int) -> None:
+        if os.getpid() != self.pid:
+            return  # CUDA does not survive fork(): the parent's registration is not ours
         try:
             if self.ctx is not None:
                 self.drv.cuCtxSetCurrent(self.ctx)
