@@ -99,3 +99,14 @@ def test_rotating_more_arrays_than_remembered_never_registers():
         for a in arrays:
             assert reg.host_pointer("x", a) is None
     assert drv.calls == []
+
+
+def test_arrays_in_turn_within_the_memory_are_registered():
+    drv = _Driver()
+    reg = Registrations(drv, None)
+    arrays = [np.full(1 << 16, i, np.float32) for i in range(3)]
+    for a in arrays:  # three in turn: each is still remembered when it comes again
+        assert reg.host_pointer("x", a) is None
+    for a in arrays:
+        assert reg.host_pointer("x", a) == _ptr(a)
+    assert drv.registered == {_ptr(arrays[1]), _ptr(arrays[2])}  # two kept, the oldest went

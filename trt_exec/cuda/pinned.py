@@ -198,8 +198,8 @@ class Registrations:
         except TypeError:
             return None
         seen[id(ref)] = (ref, ptr)
-        while len(seen) > _SEEN:
-            seen.pop(next(iter(seen)), None)
+        for key in tuple(seen)[: max(0, len(seen) - _SEEN)]:  # the oldest, from a snapshot
+            seen.pop(key, None)
         return None
 
     def _register(
@@ -214,8 +214,10 @@ class Registrations:
 
         ref = weakref.ref(array, gone)
         kept[id(ref)] = (ref, ptr)
-        while len(kept) > _KEPT:
-            old = kept.pop(next(iter(kept)), None)
+        # The oldest go first. A snapshot of the keys: a callback (another thread, or a
+        # collection here) may remove entries meanwhile; whoever pops an entry undoes it.
+        for key in tuple(kept)[: max(0, len(kept) - _KEPT)]:
+            old = kept.pop(key, None)
             if old is not None:
                 self._unregister(old[1])
         return ptr
