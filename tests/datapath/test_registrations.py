@@ -32,7 +32,11 @@ class _Driver:
         return (0,)
 
     def cuCtxSetCurrent(self, ctx):
+        self.current = ctx
         return (0,)
+
+    def cuCtxGetCurrent(self):
+        return (0, getattr(self, "current", None))
 
 
 def _ptr(a: np.ndarray) -> int:
@@ -49,9 +53,11 @@ def test_second_use_registers_and_collection_unregisters():
     assert reg.host_pointer("x", x) == _ptr(x)  # and kept
     assert drv.calls == ["register"]
     p = _ptr(x)
+    drv.current = "the caller's context"
     del x
     gc.collect()
     assert p not in drv.registered  # unregistered when the array went
+    assert drv.current == "the caller's context"  # and the thread's context left as it was
 
 
 def test_views_of_numpy_memory_qualify_foreign_buffers_do_not():

@@ -226,10 +226,17 @@ class Registrations:
         if os.getpid() != self.pid:
             return  # CUDA does not survive fork(): the parent's registration is not ours
         try:
-            if self.ctx is not None:
-                self.drv.cuCtxSetCurrent(self.ctx)
+            if self.ctx is None:
+                self.drv.cuMemHostUnregister(ptr)
+                return
+            # Often a weak-reference callback in whichever thread dropped the array: leave that
+            # thread's current context as it was.
+            err, previous = self.drv.cuCtxGetCurrent()
+            self.drv.cuCtxSetCurrent(self.ctx)
             self.drv.cuMemHostUnregister(ptr)
-        except Exception:  # a weak-reference callback at interpreter exit: nothing to undo
+            if not err and previous is not None:
+                self.drv.cuCtxSetCurrent(previous)
+        except Exception:  # at interpreter exit the driver may be gone: nothing to undo then
             pass
 
     def close(self) -> None:
