@@ -78,9 +78,9 @@ def bind_call(
         handle = stream_handle(stream)
     with ex._lock:
         api, dp = ex._open()
-        call = BoundCall(
-            ex, api, dp, arrays, provided, profile, dp.stream if handle is None else handle
-        )
+        stream_used = dp.stream if handle is None else handle
+        plan = Plan.bind(ex, api, dp, arrays, provided, profile, stream_used)
+        call = BoundCall(plan, arrays, provided)
         if verify:
             ex._args.verified(verify, dp)
         return call
@@ -109,7 +109,6 @@ class Plan:
         "replay",
         "transfers",
         "fixed",
-        "direct",
         "names",
         "all_new",
     )
@@ -149,7 +148,6 @@ class Plan:
         #: its transfers fixed once by the data path (DataPath.transfers) after a run.
         self.transfers: Any = None
         self.fixed = bool(host_inputs or staged) and all(not s[4] for s in staged)
-        self.direct = not (host_inputs or staged)  # every array a device array
         self.names = tuple(ex.outputs)
         self.all_new = all(kind == 1 for _, kind in self.kinds)
 
@@ -242,27 +240,10 @@ class Plan:
         ex = self.ex
         stream = self.stream
         with ex._lock:
-            res = ex._res
-            api, dp = res.api, res.data_path
-            if api is None or dp is None:
-                if lane:
-                    ex._open()  # the executor's ClosedError
-                raise self._closed()
-            dp.begin(stream)
-            if ex._state.epoch != self.epoch:
-                if ex._state.switches != self.switches:
-                    if lane:
-                        return None
-                    raise self._stale()
-                self._rebind(api, dp, stream)
-            if self.direct:  # device arrays in and out: the enqueue (or replay) alone
-                if not ex._graphs:
-                    ex._enqueue(api, stream)
-                elif self.replay is None or not self.replay(stream):
-                    ex._run(api, dp, stream, True)
-                    self.replay = dp.replayer(ex._state.graph_key())
-                dp.complete(stream)
-                return {name: objects[name] for name in self.names}
+            ready = self._ready(stream, lane)
+            if ready is None:
+                return None
+            api, dp = ready
             if self.transfers is not None and not ex._graphs:
                 arrays = list(map(host.__getitem__, self.host_inputs))
                 made = dp.run_transfers(self.transfers, arrays, stream, ex._enqueue, api)
@@ -306,43 +287,54 @@ class Plan:
     def run_async(self, host: Mapping[str, Any], objects: Mapping[str, Any]) -> AsyncResult | None:
         """``infer_async``'s lane: enqueue on the plan's stream and return the result, whose
         outputs are the caller's device arrays in ``objects``; None after a profile switch."""
-        ex = self.ex
         stream = self.stream
-        with ex._lock:
-            res = ex._res
-            api, dp = res.api, res.data_path
-            if api is None or dp is None:
-                ex._open()  # the executor's ClosedError
-                raise self._closed()
-            dp.begin(stream)
-            if ex._state.epoch != self.epoch:
-                if ex._state.switches != self.switches:
-                    return None
-                self._rebind(api, dp, stream)
-            if self.host_inputs:
-                self._upload(api, dp, host, stream, False)
-            ex._run(api, dp, stream, False)
+        with self.ex._lock:
+            dp = self._enqueue_async(host, stream, True)
+            if dp is None:
+                return None
             return dp.event_result({name: objects[name] for name in self.names}, stream)
 
     def launch(self, host: Mapping[str, Any], stream: int) -> Any:
         """Enqueue on ``stream`` without waiting; the event recorded after the work."""
-        ex = self.ex
-        with ex._lock:
-            res = ex._res
-            api, dp = res.api, res.data_path
-            if api is None or dp is None:
-                raise self._closed()
-            dp.begin(stream)
-            if ex._state.epoch != self.epoch:
-                if ex._state.switches != self.switches:
-                    raise self._stale()
-                self._rebind(api, dp, stream)
-            if self.host_inputs:
-                self._upload(api, dp, host, stream, False)
-            ex._run(api, dp, stream, False)
+        with self.ex._lock:
+            dp = self._enqueue_async(host, stream, False)
+            assert dp is not None  # only a lane gets None
             return dp.finish(stream, None, False, record=True)
 
     # --- internals ------------------------------------------------------------------------------
+    def _ready(self, stream: int, lane: bool) -> tuple[TensorRTApi, DataPath] | None:
+        """The lock is held: the backend and data path, with the context current on ``stream``
+        and holding this plan's shapes and addresses again if another call changed them. Closed:
+        ClosedError (the executor's for a lane). After a profile switch: StaleBindingError, or
+        None for a lane (the caller takes the full path)."""
+        ex = self.ex
+        res = ex._res
+        api, dp = res.api, res.data_path
+        if api is None or dp is None:
+            if lane:
+                ex._open()  # the executor's ClosedError
+            raise self._closed()
+        dp.begin(stream)
+        if ex._state.epoch != self.epoch:
+            if ex._state.switches != self.switches:
+                if lane:
+                    return None
+                raise self._stale()
+            self._rebind(api, dp, stream)
+        return api, dp
+
+    def _enqueue_async(self, host: Mapping[str, Any], stream: int, lane: bool) -> DataPath | None:
+        """Upload, then enqueue (or replay, or capture into a caller's graph) without waiting;
+        the data path, or None as :meth:`_ready` says. The lock is held."""
+        ready = self._ready(stream, lane)
+        if ready is None:
+            return None
+        api, dp = ready
+        if self.host_inputs:
+            self._upload(api, dp, host, stream, False)
+        self.ex._run(api, dp, stream, False)
+        return dp
+
     def _closed(self) -> ClosedError:
         return ClosedError(
             f"this bound call's {type(self.ex).__name__} is closed; load the engine again and bind"
@@ -402,16 +394,12 @@ class BoundCall:
 
     def __init__(
         self,
-        ex: BaseExecutor,
-        api: TensorRTApi,
-        dp: DataPath,
+        plan: Plan,
         arrays: Mapping[str, np.ndarray | DeviceArray],
         provided: Mapping[str, Provided],
-        profile: int | None,
-        stream: int,
     ) -> None:
-        """Set shapes and addresses now; the executor's lock is held."""
-        self._plan = Plan.bind(ex, api, dp, arrays, provided, profile, stream)
+        """A bound call over ``plan`` (made by :meth:`Plan.bind` from these arrays)."""
+        self._plan = plan
         self._host = {n: a for n, a in arrays.items() if isinstance(a, np.ndarray)}
         self._objects = {n: g[0] for n, g in provided.items()}
         self._into: dict[str, np.ndarray] = {}
