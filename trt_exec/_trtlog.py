@@ -71,22 +71,14 @@ def _record(severity: Any, msg: str) -> None:
         _local.count += 1
 
 
-#: The per-thread counter behind :func:`mark`, for the per-call path: ``errors.count`` is
-#: ``mark()`` without the function call.
+#: How many ERROR lines TensorRT has logged in each thread so far (``errors.count``): the cheap
+#: form of :class:`capture` for calls that almost never fail (binds, the enqueue). Read the
+#: count before the call, and only if it failed collect the lines logged since (:func:`since`).
 errors = _local
 
 
-def mark() -> int:
-    """How many ERROR lines TensorRT has logged in this thread so far; see :func:`since`.
-
-    The cheap form of :class:`capture` for calls that almost never fail (the enqueue): read a
-    counter before the call, and only if it failed collect the lines logged since.
-    """
-    return _local.count
-
-
 def since(start: int) -> list[str]:
-    """The ERROR lines logged in this thread since :func:`mark` returned ``start``."""
+    """The ERROR lines logged in this thread since ``errors.count`` was ``start``."""
     n = _local.count - start
     if n <= 0:
         return []
