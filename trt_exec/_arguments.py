@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import _trtlog
-from .arrays import DeviceArray, as_array, check_array, from_cai_dict, frozen_cai
+from .arrays import DeviceArray, as_array, check_array, from_cai_dict, frozen_cai, numpy_owner
 from .datapath import DataPath, _address
 from .errors import ArrayError, BindingError, ExecutionError
 from .spec import Shape, TensorSpec, check_shape, check_values, choose_profile
@@ -559,14 +559,9 @@ def _numpy_apart(arrays: Mapping[str, Any], provided: Mapping[str, tuple[Any, An
             if isinstance(arr, np.ndarray):
                 return False  # a subclass (memmap, ...): judge every array by byte ranges
             continue
-        root = arr
-        while True:
-            base = root.base
-            if base is None:
-                break
-            if not isinstance(base, np.ndarray):
-                return False  # a foreign buffer: judge by byte ranges
-            root = base
+        root = numpy_owner(arr)
+        if root is None:
+            return False  # a foreign buffer: judge by byte ranges
         key = id(root)
         if key in owners:
             return False  # views of one owner: judge by byte ranges

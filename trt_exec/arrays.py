@@ -13,6 +13,7 @@ from .errors import ArrayError, CudaUnavailableError, DTypeError
 from .spec import TensorSpec
 
 __all__ = [
+    "numpy_owner",
     "DeviceArray",
     "as_array",
     "check_array",
@@ -55,6 +56,20 @@ class DeviceArray:
                 return False
             expected *= dim
         return True
+
+
+def numpy_owner(array: np.ndarray) -> np.ndarray | None:
+    """The ndarray that owns ``array``'s memory: itself, or the end of its ``base`` chain; None
+    when the chain ends in something else (bytes, mmap, a foreign buffer), whose owner decides
+    when that memory goes and whether other objects share it."""
+    root = array
+    while True:
+        base = root.base
+        if base is None:
+            return root
+        if not isinstance(base, np.ndarray):
+            return None
+        root = base
 
 
 def _from_cai(name: str, obj: Any) -> DeviceArray:

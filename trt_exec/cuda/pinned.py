@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..arrays import numpy_owner
 from .driver import check, loaded
 
 __all__ = [
@@ -135,17 +136,6 @@ _KEPT = 2
 _PORTABLE = 1
 
 
-def _numpy_memory(array: np.ndarray) -> bool:
-    """Whether ``array``'s memory belongs to an ndarray (itself, or the end of its ``base``
-    chain): memory numpy frees only after every array over it is gone."""
-    base = array.base
-    while base is not None:
-        if not isinstance(base, np.ndarray):
-            return False  # bytes, mmap, a foreign buffer: its owner decides when it goes
-        base = base.base
-    return True
-
-
 class Registrations:
     """Large numpy inputs that a caller passes again and again, page-locked in place
     (``cuMemHostRegister``) so that a synchronous call uploads straight from the caller's array:
@@ -181,7 +171,7 @@ class Registrations:
     def host_pointer(self, name: str, array: np.ndarray) -> int | None:
         """``array``'s own address when it is page-locked by this data path (registering it on
         its second use), else None (stage it)."""
-        if type(array) is not np.ndarray or self.closed or not _numpy_memory(array):
+        if type(array) is not np.ndarray or self.closed or numpy_owner(array) is None:
             return None
         ptr = int(array.__array_interface__["data"][0])
         kept = self.kept.setdefault(name, {})
