@@ -123,6 +123,7 @@ def lane_after(
     arrays: Mapping[str, Any],
     provided: Mapping[str, Provided],
     request: Any,
+    verify: list[list[Any]],
     stream: int,
     asynchronous: bool = False,
     stream_arg: Any = None,
@@ -131,8 +132,12 @@ def lane_after(
     succeeded on ``stream`` (lock held), or None when it may not have one (see the module
     docstring). Reads no array again: the remembered validation entries give the weak
     references and tokens. An ``infer_async`` lane needs a caller device array for every
-    output (per-call output memory is the full path's)."""
-    if ex._state.dynamic or ex._host_outputs or ex._shape_inputs:
+    output (per-call output memory is the full path's).
+
+    ``verify`` holds the device arrays this call checked afresh (``Arguments.inputs``): a call
+    with any keeps no lane. The next call that passes the same arrays again keeps one, and a
+    caller that passes new device arrays every call pays nothing for lanes."""
+    if verify or ex._state.dynamic or ex._host_outputs or ex._shape_inputs:
         return None
     if request is not None and type(request) is not int:
         return None

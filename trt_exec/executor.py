@@ -314,8 +314,8 @@ class BaseExecutor(_fork.NotCopyable):
         nothing is converted or copied silently.
         """
         lane = self._lane
-        request = profile if profile is not None else self._fixed_profile
-        if lane is not None and lane.matches(inputs, outputs, request):
+        req = profile if profile is not None else self._fixed_profile  # the profile requested
+        if lane is not None and lane.matches(inputs, outputs, req):
             out = lane.plan.run(inputs, outputs or _NONE, _NONE, True)
             if out is not None:  # None: a profile switch since; the full path below
                 return out
@@ -336,7 +336,7 @@ class BaseExecutor(_fork.NotCopyable):
             result = outs.collect(dp, provided, final)
             if host:
                 result.update(host)
-            self._lane = lane_after(self, inputs, outputs, arrays, provided, request, stream)
+            self._lane = lane_after(self, inputs, outputs, arrays, provided, req, verify, stream)
             return result
 
     def infer_async(
@@ -392,7 +392,7 @@ class BaseExecutor(_fork.NotCopyable):
             if host:  # host outputs: numpy in every mode, complete once result.event is
                 result.outputs.update(host)
             self._alane = lane_after(
-                self, inputs, outputs, arrays, provided, request, handle, True, stream
+                self, inputs, outputs, arrays, provided, request, verify, handle, True, stream
             )
             if verify:
                 self._args.verified(verify, dp)
