@@ -54,29 +54,31 @@ def test_a_repeated_call_takes_the_lane_and_reads_new_arrays(ex, validations):
     for seed in range(4):  # new arrays of the same shapes each call
         inputs = demo_inputs(3, seed=seed)
         _check(ex.infer(inputs), inputs)
-    assert validations["inputs"] == 1  # only the first call was validated in full
+    # The first call is remembered (Seen), the second repeats it and keeps the lane: only
+    # those two were validated in full.
+    assert validations["inputs"] == 2
     same = demo_inputs(3, seed=9)
     first = ex.infer(same)
     same["x"][...] = 7.0  # the same arrays, new contents
     second = ex.infer(same)
     _check(second, same)
     assert not np.shares_memory(first["sum"], second["sum"])  # new result arrays each call
-    assert validations["inputs"] == 1
+    assert validations["inputs"] == 2
 
 
 def test_another_shape_profile_or_names_take_the_full_path(ex, validations):
     _check(ex.infer(demo_inputs(3)), demo_inputs(3))
     _check(ex.infer(demo_inputs(3)), demo_inputs(3))
     other = demo_inputs(2, seed=4)
-    _check(ex.infer(other), other)  # a new shape: validated, and a new lane
-    assert validations["inputs"] == 2
+    _check(ex.infer(other), other)  # a new shape: validated, remembered
+    assert validations["inputs"] == 3
     big = demo_inputs(8, seed=5)
     _check(ex.infer(big), big)
     assert ex.active_profile == 1
     _check(ex.infer(other), other)  # back in profile 0
     assert ex.active_profile == 0
     _check(ex.infer(other, profile=0), other)
-    assert validations["inputs"] == 5  # profile=0 given: a new request, the full path
+    assert validations["inputs"] == 6  # profile=0 given: a new request, the full path
     with pytest.raises(ShapeError):
         ex.infer(other, profile=1)  # batch 2 is outside profile 1: refused, not the lane
     with pytest.raises(BindingError, match="missing input"):
@@ -156,3 +158,24 @@ def test_the_lane_keeps_no_result_or_output_alive(ex):
     del out, res
     gc.collect()
     assert ref() is None
+
+
+def test_a_lane_is_built_only_when_a_call_repeats_the_previous_shapes(ex, monkeypatch):
+    from trt_exec.bound import Plan
+
+    built = collections.Counter()
+    real = Plan.after_call.__func__
+
+    def counting(cls, *args):
+        built["plans"] += 1
+        return real(cls, *args)
+
+    monkeypatch.setattr(Plan, "after_call", classmethod(counting))
+    for seed in range(6):  # the shape changes every call: no plan is built for nothing
+        inputs = demo_inputs(1 + seed % 3, seed=seed)
+        _check(ex.infer(inputs), inputs)
+    assert built["plans"] == 0
+    for seed in range(3):  # the same shape again: one plan, then the lane
+        inputs = demo_inputs(2, seed=seed)
+        _check(ex.infer(inputs), inputs)
+    assert built["plans"] == 1

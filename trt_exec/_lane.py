@@ -16,10 +16,14 @@ tensor, what validation looked at is unchanged:
   dict - so the same memory, layout and dtype, whose device and aliasing were checked;
 - the same input and output names, the same ``profile`` request and fixed profile.
 
-Everything else takes the full path, which then keeps a new lane: other shapes, new device
-arrays, numpy ``outputs=`` (their aliasing is judged per call), shape-tensor inputs and
-data-dependent or host outputs (their shapes or values come per call), inputs whose producer
-stream the call would have to wait on, ``Mapping`` types other than ``dict``. A profile switch
+A lane is kept from the second of two calls with the same request, stream and shapes and no
+device array new to the executor (:class:`Seen` remembers the first): a caller whose shapes or
+device arrays change every call builds no plan it would not use.
+
+Everything else takes the full path: other shapes, new device arrays, numpy ``outputs=``
+(their aliasing is judged per call), shape-tensor inputs and data-dependent or host outputs
+(their shapes or values come per call), inputs whose producer stream the call would have to
+wait on, ``Mapping`` types other than ``dict``. A profile switch
 or another call's shapes and addresses in between are handled as a bound call handles them
 (set back, or the full path after a switch). Disabling or enabling CUDA graphs, and
 ``close()``, drop the lane.
@@ -41,13 +45,13 @@ from .bound import Plan
 if TYPE_CHECKING:
     from .executor import BaseExecutor
 
-__all__ = ["Lane", "lane_after"]
+__all__ = ["Lane", "Seen", "lane_after"]
 
 
 class Lane:
     """A plan and what identifies the call it came from; see the module docstring."""
 
-    __slots__ = ("plan", "request", "numpy", "device", "outputs", "count", "stream")
+    __slots__ = ("plan", "request", "numpy", "device", "outputs", "count", "stream", "key")
 
     def __init__(
         self,
@@ -58,7 +62,9 @@ class Lane:
         outputs: tuple[tuple[str, Any, Any, bool], ...],
         count: int,
         stream: int | None,
+        key: tuple[Any, ...],
     ) -> None:
+        self.key = key  # see Seen
         self.plan = plan
         self.stream = stream  # the stream argument (infer_async; None for the executor's own)
         self.request = request
@@ -116,6 +122,21 @@ def _same(entries: tuple[tuple[str, Any, Any, bool], ...], given: dict[str, Any]
     return True
 
 
+class Seen(Lane):
+    """A call that could have kept a lane, remembered by its request, stream and shapes only
+    (a lane without a plan, which matches no call). The lane is built when the next call
+    repeats those (then likely the one after too), so a caller whose shapes change every call,
+    or who passes new device arrays every call, pays for no plan it would not use."""
+
+    __slots__ = ()
+
+    def __init__(self, key: tuple[Any, ...]) -> None:  # no super().__init__: nothing else
+        self.key = key
+
+    def matches(self, inputs: Any, outputs: Any, request: Any, stream: Any = None) -> bool:
+        return False
+
+
 def lane_after(
     ex: BaseExecutor,
     inputs: Mapping[str, Any],
@@ -134,10 +155,10 @@ def lane_after(
     references and tokens. An ``infer_async`` lane needs a caller device array for every
     output (per-call output memory is the full path's).
 
-    ``verify`` holds the device arrays this call checked afresh (``Arguments.inputs``): a call
-    with any keeps no lane. The next call that passes the same arrays again keeps one, and a
-    caller that passes new device arrays every call pays nothing for lanes."""
-    if verify or ex._state.dynamic or ex._host_outputs or ex._shape_inputs:
+    A lane is built only for a call that repeats the previous one's request, stream and shapes
+    and checked no device array afresh (``verify``, from ``Arguments.inputs``: new device
+    arrays); otherwise the call is remembered as :class:`Seen`, which costs a tuple."""
+    if ex._state.dynamic or ex._host_outputs or ex._shape_inputs:
         return None
     if request is not None and type(request) is not int:
         return None
@@ -145,6 +166,10 @@ def lane_after(
         (stream_arg is not None and type(stream_arg) is not int) or len(provided) != len(ex.outputs)
     ):
         return None
+    key = (request, stream_arg, *(arr.shape for arr in arrays.values()))
+    previous = ex._alane if asynchronous else ex._lane
+    if verify or previous is None or previous.key != key:
+        return Seen(key)
     numpy: list[tuple[str, np.dtype, tuple[int, ...], tuple[int, ...]]] = []
     device: list[tuple[str, Any, Any, bool]] = []
     for name, arr in arrays.items():
@@ -168,7 +193,9 @@ def lane_after(
                 return None
             outs.append(entry)
     plan = Plan.after_call(ex, arrays, provided, stream)
-    return Lane(plan, request, tuple(numpy), tuple(device), tuple(outs), len(arrays), stream_arg)
+    return Lane(
+        plan, request, tuple(numpy), tuple(device), tuple(outs), len(arrays), stream_arg, key
+    )
 
 
 def _c_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
