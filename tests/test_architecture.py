@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("trt_exec.cuda.resources",),
     ("trt_exec.cuda.datapath",),
     ("trt_exec.datapath",),
-    ("trt_exec._arguments", "trt_exec._context_state", "trt_exec._outputs"),
+    ("trt_exec._arguments", "trt_exec._context_state", "trt_exec._outputs", "trt_exec._resources"),
     ("trt_exec.backends.base",),
     ("trt_exec.bound", "trt_exec.protocol"),
     ("trt_exec._lane",),

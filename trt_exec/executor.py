@@ -11,10 +11,10 @@ lifecycle); a backend (:class:`~trt_exec.backends.base.TensorRTApi`) is the only
 TensorRT's execution API; a data path (:class:`~trt_exec.datapath.DataPath`) is the only code
 that touches memory.
 
-Ownership: one holder (:class:`_Resources`), released exactly once by ``weakref.finalize``,
-holds the only strong references to the runtime, engine, backend (and through it the execution
-context) and data path. :meth:`BaseExecutor.close` releases them all at once, in TensorRT's
-order, even while the executor object is still referenced.
+Ownership: one holder (:class:`~trt_exec._resources.Resources`), released exactly once by
+``weakref.finalize``, holds the only strong references to the runtime, engine, backend (and
+through it the execution context) and data path. :meth:`BaseExecutor.close` releases them all
+at once, in TensorRT's order, even while the executor object is still referenced.
 
 Thread safety: an executor is safe to share between threads; calls that touch its execution
 context are serialized by a lock (a TensorRT execution context is not thread-safe). For parallel
@@ -33,10 +33,10 @@ import numpy as np
 
 from . import _fork, _trtlog
 from ._arguments import Arguments, Array, host_output, set_shape_values
-from ._callsite import user_call_site, warn_at
 from ._context_state import ContextState
 from ._lane import Lane, lane_after
 from ._outputs import AsyncOutputs, Provided, SyncOutputs, refuse_data_dependent
+from ._resources import Resources, release
 from .backends.base import EngineLayout, TensorRTApi
 from .bound import BoundCall, bind_call
 from .datapath import DataPath
@@ -50,52 +50,6 @@ __all__ = ["BaseExecutor", "Executor"]
 
 _NONE: Mapping[str, Any] = MappingProxyType({})
 _ERRORS = _trtlog.errors
-
-
-class _Resources:
-    """What an executor owns: the only strong references to them. Released exactly once, by a
-    ``weakref.finalize`` (from :meth:`BaseExecutor.close`, or at garbage collection)."""
-
-    __slots__ = (
-        "api",
-        "engine",
-        "runtime",
-        "data_path",
-        "explicit",
-        "label",
-        "site",
-        "forked_from",
-    )
-
-    def __init__(self, label: str) -> None:
-        self.site = user_call_site()  # where the user opened it: the leak warning points there
-        self.api: TensorRTApi | None = None
-        self.engine: Any = None
-        self.runtime: Any = None
-        self.data_path: DataPath | None = None
-        self.explicit = False
-        self.label = label
-        self.forked_from: int | None = None  # the parent's pid, in a child after fork()
-
-
-def _release(res: _Resources) -> None:
-    if not res.explicit:
-        warn_at(
-            f"{res.label} opened at {res.site} was garbage-collected without close(); call "
-            "close() or use it as a context manager",
-            ResourceWarning,
-            res.site,
-        )
-    # TensorRT requires a context to be destroyed before its engine, and the engine before the
-    # runtime that deserialized it (NvInferRuntime.h, "destroy ... before").
-    api, res.api = res.api, None
-    if api is not None:
-        api.close()
-    res.engine = None
-    res.runtime = None
-    data_path, res.data_path = res.data_path, None
-    if data_path is not None:
-        data_path.close()
 
 
 class BaseExecutor(_fork.NotCopyable):
@@ -141,13 +95,13 @@ class BaseExecutor(_fork.NotCopyable):
         self._lane: Lane | None = None  # infer's repeat lane (trt_exec._lane)
         self._alane: Lane | None = None  # infer_async's
         self._lock = threading.Lock()
-        res = _Resources(f"{type(self).__name__}({layout.io_count} IO tensors)")
+        res = Resources(f"{type(self).__name__}({layout.io_count} IO tensors)")
         res.engine = engine
         res.runtime = runtime
         res.data_path = data_path
         res.api = self.api_class(trt, engine, layout)
         self._res = res
-        self._finalizer = weakref.finalize(self, _release, res)
+        self._finalizer = weakref.finalize(self, release, res)
         _fork.track(self)
 
     def _after_fork_in_child(self, parent: int) -> None:

@@ -37,11 +37,10 @@ from .pinned import (
     Registrations,
     parallel_copy,
 )
-from .resources import CudaResources, EventPool, release_cuda
+from .resources import CudaResources, EventPool, grow, release_cuda
 
 __all__ = ["CudaDataPath"]
 
-_MIB = 1 << 20
 # Owned buffers are keyed by tensor name; an input's staging and device copy by this prefix plus
 # its name. TensorRT tensor names are C strings, so no name contains NUL and no output's key can
 # equal an input's (an output may be called "x#in" next to an input "x").
@@ -55,15 +54,6 @@ class _Current(threading.local):
 
 
 _current = _Current()
-
-
-def _grow(size: int) -> int:
-    # Round up so that small shape changes reuse the buffer: 256 B alignment, then powers of
-    # two up to 1 MiB and 1 MiB steps beyond.
-    size = max(size, 256)
-    if size <= _MIB:
-        return 1 << (size - 1).bit_length()
-    return (size + _MIB - 1) // _MIB * _MIB
 
 
 class CudaDataPath:
@@ -158,7 +148,7 @@ class CudaDataPath:
                 self._wait_last_on_host()
             check("cuMemFree", self._drv.cuMemFree(entry[0]))
             del self._res.device_bufs[name]
-        size = _grow(nbytes)
+        size = grow(nbytes)
         ptr = int(check("cuMemAlloc", self._drv.cuMemAlloc(size)))
         self._res.device_bufs[name] = (ptr, size)
         return ptr
@@ -174,7 +164,7 @@ class CudaDataPath:
             self._views.pop(name, None)
             check("cuMemFreeHost", self._drv.cuMemFreeHost(entry[0]))
             del self._res.host_bufs[name]
-        size = _grow(nbytes)
+        size = grow(nbytes)
         ptr = int(check("cuMemHostAlloc", self._drv.cuMemHostAlloc(size, 0)))
         self._res.host_bufs[name] = (ptr, size)
         self._views[name] = self._host_view(ptr, size)
@@ -362,7 +352,7 @@ class CudaDataPath:
             if stale is not None:  # a failed call never fetched it
                 self._pinned.give(*stale)
         if nbytes >= LEND_MIN:
-            size = _grow(nbytes)
+            size = grow(nbytes)
             hptr = self._pinned.take(self._drv, size)
             self._lent[name] = (hptr, size)
         else:

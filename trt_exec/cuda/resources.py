@@ -3,7 +3,7 @@
 :class:`CudaResources` holds every CUDA object a data path creates (its stream, buffers, events,
 graphs, pinned pools, page-locked caller arrays); :func:`release_cuda` releases them exactly
 once (a ``weakref.finalize`` of the data path calls it). :class:`EventPool` lends events to
-the ``AsyncResult`` s a data path returns.
+the ``AsyncResult`` s a data path returns; :func:`grow` sizes its buffers.
 """
 
 from __future__ import annotations
@@ -14,7 +14,18 @@ from .driver import EVENT_FLAGS, check, loaded
 from .graphs import GraphCache
 from .pinned import PinnedPool, Registrations
 
-__all__ = ["CudaResources", "EventPool", "release_cuda"]
+__all__ = ["CudaResources", "EventPool", "grow", "release_cuda"]
+
+_MIB = 1 << 20
+
+
+def grow(size: int) -> int:
+    """The size to allocate for ``size`` bytes, rounded up so that small shape changes reuse
+    the buffer: 256 B alignment, then powers of two up to 1 MiB and 1 MiB steps beyond."""
+    size = max(size, 256)
+    if size <= _MIB:
+        return 1 << (size - 1).bit_length()
+    return (size + _MIB - 1) // _MIB * _MIB
 
 
 class EventPool:
