@@ -96,6 +96,12 @@ class ContextState:
         self._graph_key = None
         self.epoch += 1
 
+    def invalidate(self) -> None:
+        """The executor lost its context (a forked child's copy): holders of an older epoch
+        must check again, and find it gone."""
+        self._graph_key = None
+        self.epoch += 1
+
     def graph_key(self) -> tuple[Any, ...]:
         """The CUDA-graph signature: shapes and every bound address (cached until they change)."""
         key = self._graph_key

@@ -107,8 +107,8 @@ class Plan:
         "staged",
         "kinds",
         "replay",
-        "transfers",
-        "fixed",
+        "program",
+        "programmable",
         "names",
         "all_new",
     )
@@ -144,10 +144,11 @@ class Plan:
         #: With CUDA graphs on, the replay of this plan's graph (DataPath.replayer), valid
         #: while the context holds the plan's shapes and addresses; dropped when it rebinds.
         self.replay: Any = None
-        #: For a plan that stages numpy arrays (and fetches every staged output as a new array):
-        #: its transfers fixed once by the data path (DataPath.transfers) after a run.
-        self.transfers: Any = None
-        self.fixed = bool(host_inputs or staged) and all(not s[4] for s in staged)
+        #: A synchronous run fixed into one function by the data path (DataPath.program) after
+        #: a run the general way, for a plan with no caller numpy output; valid while the
+        #: context holds this plan's epoch (and the program says it is not stale).
+        self.program: Any = None
+        self.programmable = all(not s[4] for s in staged)
         self.names = tuple(ex.outputs)
         self.all_new = all(kind == 1 for _, kind in self.kinds)
 
@@ -238,68 +239,100 @@ class Plan:
         ``objects`` (numpy ones copied into ``into``). For ``infer``'s lane (``lane``), None
         when the executor switched profile since (the caller takes the full path)."""
         ex = self.ex
-        stream = self.stream
-        with ex._lock:
-            ready = self._ready(stream, lane)
-            if ready is None:
-                return None
-            api, dp = ready
-            if self.transfers is not None and not ex._graphs:
-                arrays = list(map(host.__getitem__, self.host_inputs))
-                made = dp.run_transfers(self.transfers, arrays, stream, ex._enqueue, api)
+        lock = ex._lock
+        lock.acquire()  # not `with`: ~0.15 µs less per call (no __exit__ with three arguments)
+        try:
+            program = self.program
+            if program is not None and ex._state.epoch == self.epoch:
+                made = program([host[n] for n in self.host_inputs] if self.host_inputs else ())
                 if made is not None:
+                    if not made:  # outputs in caller device arrays only
+                        return {name: objects[name] for name in self.names}
                     if self.all_new:  # every output a new array, in engine order
                         return dict(zip(self.names, made))
                     new = iter(made)
                     return {n: next(new) if k == 1 else objects[n] for n, k in self.kinds}
-                self.transfers = None  # stale: the general path below, then fixed again
-            if self.host_inputs:
-                self._upload(api, dp, host, stream, True)
-            if not ex._graphs:
-                ex._enqueue(api, stream)
-            elif self.replay is None or not self.replay(stream):
-                # Synchronous: no caller can be capturing the stream (DataPath.can_capture).
-                ex._run(api, dp, stream, True)
-                self.replay = dp.replayer(ex._state.graph_key())
-            staged = self.staged
-            for name, nbytes, _, _, _ in staged:
-                dp.download(name, nbytes, stream)
-            dp.complete(stream)
-            if self.fixed and self.transfers is None:
-                self.transfers = dp.transfers(
-                    [(n, self.shapes[n], host[n].dtype) for n in self.host_inputs],
-                    [(n, nbytes, shape, dtype) for n, nbytes, shape, dtype, _ in staged],
-                )
-            if not staged:
-                return {name: objects[name] for name in self.names}
-            fetched = {s[0]: s for s in staged} if len(staged) > 1 else None
-            result: dict[str, Any] = {}
-            for name, kind in self.kinds:
-                if kind == 1:
-                    s = fetched[name] if fetched is not None else staged[0]
-                    result[name] = dp.fetch(name, s[2], s[3])
-                    continue
-                if kind == 2:
-                    dp.fetch_into(name, into[name])
-                result[name] = objects[name]
-            return result
+            # No program yet, a stale one, or another call changed the context since: the
+            # general path, which makes the program again.
+            return self._general(host, objects, into, lane)
+        finally:
+            lock.release()
+
+    def _general(
+        self,
+        host: Mapping[str, Any],
+        objects: Mapping[str, Any],
+        into: Mapping[str, np.ndarray],
+        lane: bool,
+    ) -> dict[str, Any] | None:
+        """:meth:`run` step by step (the lock is held), then its program made for later runs."""
+        ex = self.ex
+        stream = self.stream
+        ready = self._ready(stream, lane)
+        if ready is None:
+            return None
+        api, dp = ready
+        if self.host_inputs:
+            self._upload(api, dp, host, stream, True)
+        if not ex._graphs:
+            ex._enqueue(api, stream)
+        elif self.replay is None or not self.replay(stream):
+            # Synchronous: no caller can be capturing the stream (DataPath.can_capture).
+            ex._run(api, dp, stream, True)
+            self.replay = dp.replayer(ex._state.graph_key())
+        staged = self.staged
+        for name, nbytes, _, _, _ in staged:
+            dp.download(name, nbytes, stream)
+        dp.complete(stream)
+        if self.programmable:  # (again after another call changed the context: rare)
+            self.program = dp.program(
+                [(n, self.shapes[n], host[n].dtype) for n in self.host_inputs],
+                [(n, nbytes, shape, dtype) for n, nbytes, shape, dtype, _ in staged],
+                stream,
+                api.enqueue,
+                ex._enqueue_failed,
+                ex._state.graph_key() if ex._graphs else None,
+            )
+            # None: these tensors have no faster way (DataPath.program), for good.
+            self.programmable = self.program is not None
+        if not staged:
+            return {name: objects[name] for name in self.names}
+        fetched = {s[0]: s for s in staged} if len(staged) > 1 else None
+        result: dict[str, Any] = {}
+        for name, kind in self.kinds:
+            if kind == 1:
+                s = fetched[name] if fetched is not None else staged[0]
+                result[name] = dp.fetch(name, s[2], s[3])
+                continue
+            if kind == 2:
+                dp.fetch_into(name, into[name])
+            result[name] = objects[name]
+        return result
 
     def run_async(self, host: Mapping[str, Any], objects: Mapping[str, Any]) -> AsyncResult | None:
         """``infer_async``'s lane: enqueue on the plan's stream and return the result, whose
         outputs are the caller's device arrays in ``objects``; None after a profile switch."""
         stream = self.stream
-        with self.ex._lock:
+        lock = self.ex._lock
+        lock.acquire()  # not `with`: see run()
+        try:
             dp = self._enqueue_async(host, stream, True)
             if dp is None:
                 return None
             return dp.event_result({name: objects[name] for name in self.names}, stream)
+        finally:
+            lock.release()
 
     def launch(self, host: Mapping[str, Any], stream: int) -> Any:
         """Enqueue on ``stream`` without waiting; the event recorded after the work."""
-        with self.ex._lock:
+        lock = self.ex._lock
+        lock.acquire()  # not `with`: see run()
+        try:
             dp = self._enqueue_async(host, stream, False)
             assert dp is not None  # only a lane gets None
             return dp.finish(stream, None, False, record=True)
+        finally:
+            lock.release()
 
     # --- internals ------------------------------------------------------------------------------
     def _ready(self, stream: int, lane: bool) -> tuple[TensorRTApi, DataPath] | None:

@@ -13,7 +13,7 @@ import ctypes
 import math
 from collections.abc import Callable, Hashable, Sequence
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 import numpy as np
 
@@ -49,7 +49,8 @@ class DataPath(Protocol):
     :meth:`capture` when there is no graph yet, when CUDA graphs are on and
     :meth:`can_capture`); :meth:`download` per host-bound output; :meth:`finish`; and, for
     synchronous calls, :meth:`synchronize` (or both in one: :meth:`complete`) then
-    :meth:`fetch` / :meth:`fetch_into`.
+    :meth:`fetch` / :meth:`fetch_into`. A synchronous call repeated as it is may be fixed into one
+    function by :meth:`program` (bound calls and ``infer``'s lane).
     """
 
     @property
@@ -174,25 +175,20 @@ class DataPath(Protocol):
         """Run ``enqueue`` on ``stream``, then capture it as the graph for ``key``."""
         ...
 
-    def transfers(
+    def program(
         self,
         inputs: Sequence[tuple[str, tuple[int, ...], np.dtype]],
         outputs: Sequence[tuple[str, int, tuple[int, ...], np.dtype]],
-    ) -> Any:
-        """The staging of a repeated synchronous call, fixed once (opaque), or None when there
-        is no faster way for these tensors than the general one."""
-        ...
-
-    def run_transfers(
-        self,
-        transfers: Any,
-        arrays: Sequence[np.ndarray],
         stream: int,
-        enqueue: Callable[[Any, int], None],
-        api: Any,
-    ) -> list[np.ndarray] | None:
-        """Upload ``arrays``, ``enqueue(api, stream)``, download and synchronize in one call;
-        the outputs as new arrays, or None (nothing done) when ``transfers`` is stale."""
+        enqueue: Callable[[int], bool],
+        failed: Callable[[int], NoReturn],
+        graph: Hashable | None,
+    ) -> Callable[[Sequence[np.ndarray]], list[np.ndarray] | None] | None:
+        """A repeated synchronous call fixed into one function (numpy ``inputs`` uploaded from
+        fixed staging, TensorRT's ``enqueue`` - ``failed(start)`` raising when it returns False
+        - or the graph for ``graph``, ``outputs`` downloaded into new arrays, synchronize), or
+        None when there is no faster way than the general one. The function returns the new
+        outputs, or None (nothing done) once it is stale."""
         ...
 
     def replayer(self, key: Hashable) -> Callable[[int], bool] | None:
@@ -351,22 +347,16 @@ class HostDataPath:
     def replayer(self, key: Hashable) -> Callable[[int], bool] | None:
         return None
 
-    def transfers(
+    def program(
         self,
         inputs: Sequence[tuple[str, tuple[int, ...], np.dtype]],
         outputs: Sequence[tuple[str, int, tuple[int, ...], np.dtype]],
-    ) -> Any:
-        return None  # inputs are read in place, outputs copied: nothing to fix
-
-    def run_transfers(
-        self,
-        transfers: Any,
-        arrays: Sequence[np.ndarray],
         stream: int,
-        enqueue: Callable[[Any, int], None],
-        api: Any,
-    ) -> list[np.ndarray] | None:
-        return None
+        enqueue: Callable[[int], bool],
+        failed: Callable[[int], NoReturn],
+        graph: Hashable | None,
+    ) -> Callable[[Sequence[np.ndarray]], list[np.ndarray] | None] | None:
+        return None  # inputs are read in place, outputs copied: nothing to fix
 
     def close(self) -> None:
         self._outputs.clear()

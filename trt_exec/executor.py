@@ -27,7 +27,7 @@ import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType, ModuleType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import numpy as np
 
@@ -111,6 +111,7 @@ class BaseExecutor(_fork.NotCopyable):
         _fork.park(res.api, res.engine, res.runtime, res.data_path)
         res.api = res.engine = res.runtime = res.data_path = None
         res.forked_from = parent
+        self._state.invalidate()  # a bound call's program must not run the parent's CUDA work
 
     # --- metadata ----------------------------------------------------------------------------
     @property
@@ -392,7 +393,9 @@ class BaseExecutor(_fork.NotCopyable):
         set with :meth:`prepare` when the engine has dynamic shapes.
         """
         handle = self._args.addresses(addresses, stream)
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not `with`: ~0.15 µs less per call (see Plan.run)
+        try:
             res = self._res
             api, dp = res.api, res.data_path
             if api is None or dp is None:
@@ -403,8 +406,12 @@ class BaseExecutor(_fork.NotCopyable):
                 for name, ptr in addresses.items():
                     if bound.get(name) != ptr:
                         self._bind(api, name, int(ptr))
-            self._enqueue(api, handle)
+            start = _ERRORS.count  # _enqueue, inlined: one frame less
+            if not api.enqueue(handle):
+                self._enqueue_failed(start)
             dp.finish(handle)
+        finally:
+            lock.release()
 
     # --- the per-call path -------------------------------------------------------------------
     def _call(
@@ -556,11 +563,15 @@ class BaseExecutor(_fork.NotCopyable):
     def _enqueue(self, api: TensorRTApi, stream: int) -> None:
         start = _ERRORS.count  # a counter, not a capture: ~0.35 µs less per enqueue
         if not api.enqueue(stream):
-            raise ExecutionError(
-                f"TensorRT failed to enqueue the engine ({self.backend} backend, profile "
-                f"{self._state.profile})",
-                tensorrt_log=_trtlog.since(start),
-            )
+            self._enqueue_failed(start)
+
+    def _enqueue_failed(self, start: int) -> NoReturn:
+        """TensorRT refused the enqueue: the error, with the ERROR lines logged since ``start``."""
+        raise ExecutionError(
+            f"TensorRT failed to enqueue the engine ({self.backend} backend, profile "
+            f"{self._state.profile})",
+            tensorrt_log=_trtlog.since(start),
+        )
 
     # --- CUDA graphs -------------------------------------------------------------------------
     def enable_cuda_graphs(self, max_graphs: int = 8) -> None:

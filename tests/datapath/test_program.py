@@ -1,0 +1,356 @@
+"""``DataPath.program``: a repeated synchronous call fixed into one function, on the CUDA data
+path over a host-memory driver (:mod:`.hostcuda`; no GPU). Checked: the bytes every run
+produces, which driver calls a repeated run makes, and every way a program goes stale (buffers
+replaced, graphs on or off, close, a fork, another stream, a failed enqueue or synchronize).
+The same paths run on CUDA itself in ``tests/gpu``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import trt_exec
+from trt_exec._arguments import Arguments
+from trt_exec.cuda import datapath as _cuda
+from trt_exec.cuda import driver as _driver
+from trt_exec.errors import ClosedError, ExecutionError
+from trt_exec.sim.gpu import enable_gpu
+from trt_exec.testing import InputSpec, NetworkSpec, OpSpec, build_engine, simulated_tensorrt
+
+from .hostcuda import CUresult, HostCuda
+
+ROW = 8
+IDENTITY = NetworkSpec(
+    inputs=(InputSpec("x", "float32", (-1, ROW)),),
+    ops=(OpSpec("identity", ("x",), "y"),),
+    outputs=("y",),
+    profiles=((((1, ROW), (2, ROW), (64, ROW)),),),
+)
+
+
+@pytest.fixture
+def drv(monkeypatch):
+    fake = HostCuda()
+    monkeypatch.setattr(_driver, "_drv", fake)
+    monkeypatch.setattr(_driver, "_contexts", {})
+    monkeypatch.setattr(_cuda._current, "ctx", None)
+    return fake
+
+
+@pytest.fixture
+def load(drv):
+    trt = enable_gpu(simulated_tensorrt("10.16.1"))
+    plan = build_engine(trt, IDENTITY)
+    opened = []
+
+    def load(**kw):
+        ex = trt_exec.load(plan, tensorrt=trt, **kw)
+        opened.append(ex)
+        return ex
+
+    yield load
+    for ex in opened:
+        ex.close()
+
+
+def _run_calls(drv: HostCuda, fn):
+    """The driver calls ``fn()`` makes, and its result."""
+    drv.calls.clear()
+    out = fn()
+    return list(drv.calls), out
+
+
+def _fill(arr, seed: int) -> np.ndarray:
+    arr.host[...] = np.arange(arr.host.size, dtype=np.float32).reshape(arr.host.shape) + seed
+    return arr.host.copy()
+
+
+# The simulator's enqueue of the identity network: GpuDevice.run makes its context current, then
+# one device-to-device copy (what a one-layer engine enqueues).
+ENQUEUE = ["cuCtxSetCurrent", "cuMemcpyDtoDAsync"]
+
+
+@pytest.mark.parametrize("graphs", [False, True])
+def test_a_repeated_bound_call_is_one_program(drv, load, graphs):
+    ex = load(cuda_graphs=graphs)
+    x, y = drv.array((2, ROW)), drv.array((2, ROW))
+    call = ex.bind({"x": x}, outputs={"y": y})
+    for seed in range(4):
+        want = _fill(x, seed)
+        calls, out = _run_calls(drv, call)
+        assert out["y"] is y
+        np.testing.assert_array_equal(y.host, want)
+    assert call._plan.program is not None
+    if graphs:  # the captured enqueue, replayed: TensorRT is not called
+        assert calls == ["cuGraphLaunch", "cuStreamSynchronize"]
+        assert ex.cuda_graphs["hits"] >= 2
+    else:
+        assert calls == [*ENQUEUE, "cuStreamSynchronize"]
+
+
+def test_numpy_repeats_upload_enqueue_download_in_one_program(drv, load):
+    ex = load()
+    for seed in range(4):
+        x = np.full((2, ROW), seed, np.float32)
+        calls, out = _run_calls(drv, lambda x=x: ex.infer({"x": x}))
+        np.testing.assert_array_equal(out["y"], x)
+    assert ex._lane is not None and ex._lane.plan.program is not None
+    assert calls == ["cuMemcpyHtoDAsync", *ENQUEUE, "cuMemcpyDtoHAsync", "cuStreamSynchronize"]
+
+
+def test_a_replaced_buffer_makes_the_program_stale(drv, load):
+    ex = load()
+    small = np.ones((2, ROW), np.float32)
+    call = ex.bind({"x": small.copy()})
+    call()
+    call()
+    program = call._plan.program
+    assert program is not None
+    ex.infer({"x": np.full((64, ROW), 3, np.float32)})  # grows the owned buffers
+    assert program([small]) is None  # stale: nothing done
+    np.testing.assert_array_equal(call()["y"], small)  # the general path, then a new program
+    assert call._plan.program is not None and call._plan.program is not program
+    np.testing.assert_array_equal(call()["y"], small)
+
+
+def test_graphs_turned_on_or_off_reach_a_program_made_before(drv, load):
+    ex = load()
+    x, y = drv.array((2, ROW)), drv.array((2, ROW))
+    call = ex.bind({"x": x}, outputs={"y": y})
+    call()
+    call()
+    ex.enable_cuda_graphs()
+    calls, _ = _run_calls(drv, call)
+    assert "cuStreamBeginCapture" in calls  # not the program made without graphs
+    want = _fill(x, 7)
+    calls, _ = _run_calls(drv, call)
+    calls, _ = _run_calls(drv, call)
+    assert calls == ["cuGraphLaunch", "cuStreamSynchronize"]
+    np.testing.assert_array_equal(y.host, want)
+    ex.disable_cuda_graphs()
+    call()
+    want = _fill(x, 9)
+    calls, _ = _run_calls(drv, call)
+    assert calls == [*ENQUEUE, "cuStreamSynchronize"]
+    np.testing.assert_array_equal(y.host, want)
+
+
+def test_an_evicted_graph_is_captured_again(drv, load):
+    ex = load(cuda_graphs=1)
+    a, b = drv.array((2, ROW)), drv.array((2, ROW))
+    call = ex.bind({"x": a}, outputs={"y": drv.array((2, ROW))})
+    call()
+    call()
+    program = call._plan.program
+    out = drv.array((2, ROW))
+    ex.infer({"x": b}, outputs={"y": out})  # its graph evicts the call's
+    ex.infer({"x": b}, outputs={"y": out})
+    assert program(()) is None  # stale: its graph was destroyed
+    calls, _ = _run_calls(drv, call)
+    assert "cuStreamBeginCapture" in calls and "cuGraphLaunch" not in calls
+
+
+@pytest.mark.parametrize("graphs", [False, True])
+def test_after_close_a_bound_call_raises_without_touching_cuda(drv, load, graphs):
+    ex = load(cuda_graphs=graphs)
+    x, y = drv.array((2, ROW)), drv.array((2, ROW))
+    call = ex.bind({"x": x}, outputs={"y": y})
+    call()
+    call()
+    ex.close()
+    drv.calls.clear()
+    with pytest.raises(ClosedError, match="bound call's"):
+        call()
+    assert drv.calls == []
+
+
+def test_in_a_forked_child_a_bound_call_raises_without_touching_cuda(drv, load):
+    ex = load()
+    x, y = drv.array((2, ROW)), drv.array((2, ROW))
+    call = ex.bind({"x": x}, outputs={"y": y})
+    call()
+    call()
+    ex._after_fork_in_child(12345)  # what the fork hook runs in a child (tests/reliability)
+    drv.calls.clear()
+    with pytest.raises(ClosedError):
+        call()
+    assert drv.calls == []
+
+
+def test_a_run_after_work_on_another_stream_waits_for_it(drv, load):
+    ex = load()
+    x, y = drv.array((2, ROW)), drv.array((2, ROW))
+    call = ex.bind({"x": x}, outputs={"y": y})
+    call()
+    call()
+    other = drv.cuStreamCreate(0)[1]
+    ex.infer_async({"x": x}, outputs={"y": y}, stream=other)  # the same addresses: no rebind
+    calls, _ = _run_calls(drv, call)
+    assert calls[0] == "cuStreamWaitEvent"  # ordered after the other stream's work
+    assert calls[1:] == [*ENQUEUE, "cuStreamSynchronize"]
+
+
+def test_a_failed_enqueue_raises_with_the_log_and_the_next_run_works(drv, load):
+    ex = load()
+    x = np.ones((2, ROW), np.float32)
+    for _ in range(3):  # the lane is kept from the second, its program made by the third
+        ex.infer({"x": x})
+    assert ex._lane.plan.program is not None
+    drv.fail["cuMemcpyDtoDAsync"] = CUresult.CUDA_ERROR_LAUNCH_FAILED
+    with pytest.raises(ExecutionError, match="failed to enqueue") as info:
+        ex.infer({"x": x})
+    assert any("cuMemcpyDtoDAsync" in line for line in info.value.tensorrt_log)
+    np.testing.assert_array_equal(ex.infer({"x": x + 1})["y"], x + 1)
+
+
+def test_a_failed_synchronize_raises_and_the_next_run_waits_for_the_stream(drv, load):
+    ex = load()
+    x = np.ones((2, ROW), np.float32)
+    for _ in range(3):
+        ex.infer({"x": x})
+    assert ex._lane.plan.program is not None
+    drv.fail["cuStreamSynchronize"] = CUresult.CUDA_ERROR_LAUNCH_FAILED
+    with pytest.raises(ExecutionError, match="cuStreamSynchronize"):
+        ex.infer({"x": x})
+    calls, out = _run_calls(drv, lambda: ex.infer({"x": x + 2}))
+    # The staging the failed call uploaded from may still be read: synchronized before reuse.
+    assert calls[0] == "cuStreamSynchronize"
+    np.testing.assert_array_equal(out["y"], x + 2)
+
+
+# --- infer's lane with device arrays (the torch side on CUDA: tests/gpu) -------------------------
+class _Tensor:
+    """What the lane reads of a torch tensor (``torch_token``: data_ptr, shape, stride, dtype,
+    requires_grad) and its ``__cuda_array_interface__``, over a :class:`HostCuda` array."""
+
+    def __init__(self, arr) -> None:
+        self.arr = arr
+        self.host = arr.host
+        self.shape = tuple(arr.host.shape)
+        self._stride = (ROW, 1)
+        self.dtype = "float32"  # compared by identity, as torch.float32 is
+        self.requires_grad = False
+        self.ptr = arr.__cuda_array_interface__["data"][0]
+
+    def data_ptr(self) -> int:
+        return self.ptr
+
+    def stride(self) -> tuple[int, ...]:
+        return self._stride
+
+    @property
+    def __cuda_array_interface__(self) -> dict:
+        if self.requires_grad:
+            raise RuntimeError("Can't get __cuda_array_interface__ on Variable that requires grad")
+        cai = dict(self.arr.__cuda_array_interface__)
+        cai["shape"] = self.shape
+        cai["data"] = (self.ptr, False)
+        cai["strides"] = None if self._stride == (ROW, 1) else tuple(4 * s for s in self._stride)
+        return cai
+
+
+@pytest.fixture(params=["cai", "torch"])
+def device(request, drv, monkeypatch):
+    """Make a device array of shape (2, ROW): CAI objects, or torch-like tensors."""
+    if request.param == "cai":
+        return lambda: drv.array((2, ROW))
+    import types
+
+    torch = types.ModuleType("torch")
+    torch.Tensor = _Tensor
+    monkeypatch.setitem(__import__("sys").modules, "torch", torch)
+    return lambda: _Tensor(drv.array((2, ROW)))
+
+
+def _validations(ex, monkeypatch) -> list:
+    """Each full validation of inputs from now on (the lane skips it)."""
+    seen: list = []
+    real = Arguments.inputs
+
+    def counting(self, inputs):
+        seen.append(1)
+        return real(self, inputs)
+
+    monkeypatch.setattr(Arguments, "inputs", counting)
+    return seen
+
+
+def test_the_device_lane_repeats_and_reads_new_contents(drv, load, device, monkeypatch):
+    ex = load(cuda_graphs=True)
+    full = _validations(ex, monkeypatch)
+    x, y = device(), device()
+    for seed in range(5):
+        want = _fill(x, seed)
+        assert ex.infer({"x": x}, outputs={"y": y})["y"] is y
+        np.testing.assert_array_equal(y.host, want)
+    assert len(full) == 2  # the lane from the third call on: no validation
+    calls, _ = _run_calls(drv, lambda: ex.infer({"x": x}, outputs={"y": y}))
+    assert calls == ["cuGraphLaunch", "cuStreamSynchronize"]
+
+
+CHANGES = (
+    "another input object",
+    "another output object",
+    "input given as the output",
+    "no outputs",
+)
+
+
+def _changes(x, y, other):
+    """Ways the next call differs from the lane's: each must take the full path."""
+    return {
+        "another input object": ({"x": other}, {"y": y}),
+        "another output object": ({"x": x}, {"y": other}),
+        "input given as the output": ({"x": y}, {"y": x}),
+        "no outputs": ({"x": x}, None),
+    }
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_another_device_array_takes_the_full_path(drv, load, device, monkeypatch, change):
+    ex = load()
+    x, y, other = device(), device(), device()
+    for _ in range(3):
+        ex.infer({"x": x}, outputs={"y": y})
+    full = _validations(ex, monkeypatch)
+    inputs, outputs = _changes(x, y, other)[change]
+    want = _fill(inputs["x"], 3)
+    out = ex.infer(inputs, outputs=outputs)
+    assert len(full) == 1
+    np.testing.assert_array_equal(out["y"] if outputs is None else outputs["y"].host, want)
+
+
+def test_a_changed_tensor_takes_the_full_path(drv, load, monkeypatch):
+    """A tensor whose layout or grad flag changed in place is validated again (and refused as
+    a new one would be), not run with the lane's old token."""
+    import types
+
+    torch = types.ModuleType("torch")
+    torch.Tensor = _Tensor
+    monkeypatch.setitem(__import__("sys").modules, "torch", torch)
+    ex = load()
+    x, y = _Tensor(drv.array((2, ROW))), _Tensor(drv.array((2, ROW)))
+    for _ in range(3):
+        ex.infer({"x": x}, outputs={"y": y})
+    full = _validations(ex, monkeypatch)
+    x._stride = (1, 2)  # transposed in place: not C-contiguous any more
+    with pytest.raises(trt_exec.errors.ArrayError, match="contiguous"):
+        ex.infer({"x": x}, outputs={"y": y})
+    x._stride = (ROW, 1)
+    y.requires_grad = True
+    with pytest.raises(Exception, match="requires grad"):
+        ex.infer({"x": x}, outputs={"y": y})
+    assert len(full) == 2
+
+
+def test_a_changed_interface_takes_the_full_path(drv, load, monkeypatch):
+    """The same for an array without torch's attributes: its whole interface dict is the token."""
+    ex = load()
+    x, y = drv.array((2, ROW)), drv.array((2, ROW))
+    for _ in range(3):
+        ex.infer({"x": x}, outputs={"y": y})
+    full = _validations(ex, monkeypatch)
+    x.__cuda_array_interface__ = {**x.__cuda_array_interface__, "strides": (4, 4 * 2)}
+    with pytest.raises(trt_exec.errors.ArrayError, match="contiguous"):
+        ex.infer({"x": x}, outputs={"y": y})
+    assert len(full) == 1
