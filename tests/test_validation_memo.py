@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import trt_exec
-from trt_exec.errors import ArrayError, DTypeError, ProfileError, ShapeError
+from trt_exec.errors import ArrayError, ClosedError, DTypeError, ProfileError, ShapeError
 from trt_exec.testing import DEMO_NETWORK, build_engine, simulated_tensorrt
 from trt_exec.testing.matrix import subset
 
@@ -135,3 +135,27 @@ def test_remembered_addresses_never_admit_a_bool():
     assert args.addresses(dict(ones), 0) == 0  # equal: from the memory
     with pytest.raises(ArrayError, match="'x' got True"):
         args.addresses({**ones, "x": True}, 0)  # == ones, but a bool
+
+
+@pytest.mark.parametrize("twin", [float, np.int64], ids=["float", "numpy int"])
+def test_execute_with_addresses_equal_to_the_bound_ones_but_not_ints(twin):
+    """execute()'s shortcut (every tensor already bound to exactly these values) needs plain
+    ints: an equal float is refused as on the first call, a numpy integer accepted. (A bool
+    could only equal pointer 1, which TensorRT refuses as misaligned before any shortcut.)"""
+    trt = simulated_tensorrt("10.16.1")
+    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt) as ex:
+        ex.prepare({"x": (2, 4), "y": (2, 4)})
+        bufs = {n: np.zeros((2, 4), np.float32) for n in ("x", "y", "sum", "act")}
+        addrs = {n: int(b.ctypes.data) for n, b in bufs.items()}
+        ex.execute(addrs, 0)
+        ex.execute(addrs, 0)  # the shortcut
+        twin_addrs = {**addrs, "x": twin(addrs["x"])}
+        assert twin_addrs == addrs
+        if twin is np.int64:
+            ex.execute(twin_addrs, 0)
+        else:
+            with pytest.raises(ArrayError, match="'x' got"):
+                ex.execute(twin_addrs, 0)
+        ex.close()
+        with pytest.raises(ClosedError):
+            ex.execute(addrs, 0)  # the shortcut's values, on a closed executor

@@ -103,7 +103,7 @@ class Arguments:
         "_num_profiles",
         "_shape_inputs",
         "_alias_ok",
-        "_int_types",
+        "int_types",
     )
 
     def __init__(
@@ -126,7 +126,8 @@ class Arguments:
         self._shape_inputs = frozenset(n for n, s in inputs.items() if s.is_shape_tensor)
         # A copy of the last execute() mapping found valid (plain ints only; see addresses()).
         self._last_addresses: dict[str, int] | None = None
-        self._int_types = [int] * len(self._specs)
+        #: ``[int] * io_count``: what ``list(map(type, addresses.values()))`` is for plain ints.
+        self.int_types = [int] * len(self._specs)
         # The device arrays (outputs, then inputs) of the last call found free of aliasing.
         self._alias_ok: tuple[DeviceArray, ...] | None = None
 
@@ -330,7 +331,7 @@ class Arguments:
             and type(stream) is int
             and stream >= 0
             and addresses == self._last_addresses
-            and list(map(type, addresses.values())) == self._int_types  # ~2x the all() form
+            and list(map(type, addresses.values())) == self.int_types  # ~2x the all() form
         ):
             return stream
         if not isinstance(addresses, Mapping):

@@ -354,3 +354,22 @@ def test_a_changed_interface_takes_the_full_path(drv, load, monkeypatch):
     with pytest.raises(trt_exec.errors.ArrayError, match="contiguous"):
         ex.infer({"x": x}, outputs={"y": y})
     assert len(full) == 1
+
+
+def test_results_keep_engine_order_whatever_the_callers_order(drv):
+    trt = enable_gpu(simulated_tensorrt("10.16.1"))
+    two = NetworkSpec(
+        inputs=(InputSpec("x", "float32", (-1, ROW)),),
+        ops=(OpSpec("identity", ("x",), "y"), OpSpec("identity", ("x",), "z")),
+        outputs=("y", "z"),
+        profiles=((((1, ROW), (2, ROW), (64, ROW)),),),
+    )
+    with trt_exec.load(build_engine(trt, two), tensorrt=trt) as ex:
+        x, y, z = (drv.array((2, ROW)) for _ in range(3))
+        for _ in range(4):  # full path, then the lane and its program
+            out = ex.infer({"x": x}, outputs={"z": z, "y": y})
+            assert list(out) == ["y", "z"] and out["y"] is y and out["z"] is z
+        assert ex._lane.plan.program is not None
+        call = ex.bind({"x": x}, outputs={"z": z, "y": y})
+        for _ in range(3):
+            assert list(call()) == ["y", "z"]
