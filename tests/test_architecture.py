@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("trt_exec.arrays",),
     ("trt_exec.results", "trt_exec.cuda.graphs", "trt_exec.cuda.pinned"),
     ("trt_exec.cuda.resources",),
+    ("trt_exec.cuda.steady",),
     ("trt_exec.cuda.datapath",),
     ("trt_exec.datapath",),
     ("trt_exec._arguments", "trt_exec._context_state", "trt_exec._outputs", "trt_exec._resources"),

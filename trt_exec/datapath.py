@@ -191,6 +191,14 @@ class DataPath(Protocol):
         outputs, or None (nothing done) once it is stale."""
         ...
 
+    def async_program(
+        self, stream: int, enqueue: Callable[[int], bool], failed: Callable[[int], NoReturn]
+    ) -> Callable[[dict[str, Any]], AsyncResult | None] | None:
+        """:meth:`program` for a repeated asynchronous call on caller device arrays: TensorRT's
+        ``enqueue``, then :meth:`event_result` over the outputs given; None (nothing done) once
+        stale. None where there is no faster way."""
+        ...
+
     def replayer(self, key: Hashable) -> Callable[[int], bool] | None:
         """A callable that replays the graph for ``key`` on a stream, True while that graph
         exists (False once any graph was destroyed since); None when there is none."""
@@ -357,6 +365,11 @@ class HostDataPath:
         graph: Hashable | None,
     ) -> Callable[[Sequence[np.ndarray]], list[np.ndarray] | None] | None:
         return None  # inputs are read in place, outputs copied: nothing to fix
+
+    def async_program(
+        self, stream: int, enqueue: Callable[[int], bool], failed: Callable[[int], NoReturn]
+    ) -> Callable[[dict[str, Any]], AsyncResult | None] | None:
+        return None
 
     def close(self) -> None:
         self._outputs.clear()

@@ -190,6 +190,39 @@ def test_a_run_after_work_on_another_stream_waits_for_it(drv, load):
     assert calls[1:] == [*ENQUEUE, "cuStreamSynchronize"]
 
 
+def test_a_repeated_infer_async_is_one_program_and_its_events_come_back(drv, load):
+    ex = load()
+    x, y = drv.array((2, ROW)), drv.array((2, ROW))
+    stream = drv.cuStreamCreate(0)[1]
+    for seed in range(4):
+        want = _fill(x, seed)
+        calls, result = _run_calls(drv, lambda: ex.infer_async({"x": x}, outputs={"y": y}))
+        assert result.outputs == {"y": y}
+        result.synchronize()
+        np.testing.assert_array_equal(y.host, want)
+    assert ex._alane.plan.async_program is not None
+    assert calls == [*ENQUEUE, "cuEventRecord"]  # no context switch, wait or lookup
+    pool = ex._res.data_path._pool
+    del result
+    free = len(pool.free)
+    result = ex.infer_async({"x": x}, outputs={"y": y})
+    assert len(pool.free) == free - 1  # the result holds one event...
+    del result
+    assert len(pool.free) == free  # ...and gives it back when collected
+    # Another stream in between: the next run is ordered after its work, then runs as before.
+    ptr = {n: a.__cuda_array_interface__["data"][0] for n, a in (("x", x), ("y", y))}
+    ex.execute(ptr, stream)  # the same addresses: the lane and its program stay
+    calls, result = _run_calls(drv, lambda: ex.infer_async({"x": x}, outputs={"y": y}))
+    assert calls == ["cuEventRecord", "cuStreamWaitEvent", *ENQUEUE, "cuEventRecord"]
+    ex.enable_cuda_graphs()  # graphs on: each call asks whether the stream is captured
+    for _ in range(4):
+        calls, result = _run_calls(drv, lambda: ex.infer_async({"x": x}, outputs={"y": y}))
+    assert "cuStreamIsCapturing" in calls and ex._alane.plan.async_program is None
+    ex.close()
+    with pytest.raises(ClosedError):
+        ex.infer_async({"x": x}, outputs={"y": y})
+
+
 def test_a_failed_enqueue_raises_with_the_log_and_the_next_run_works(drv, load):
     ex = load()
     x = np.ones((2, ROW), np.float32)
@@ -373,3 +406,18 @@ def test_results_keep_engine_order_whatever_the_callers_order(drv):
         call = ex.bind({"x": x}, outputs={"z": z, "y": y})
         for _ in range(3):
             assert list(call()) == ["y", "z"]
+
+
+def test_after_close_infer_async_raises_without_touching_cuda(drv, load):
+    ex = load()
+    x, y = drv.array((2, ROW)), drv.array((2, ROW))
+    for _ in range(4):
+        ex.infer_async({"x": x}, outputs={"y": y}).synchronize()
+    assert ex._alane.plan.async_program is not None
+    program = ex._alane.plan.async_program
+    ex.close()
+    drv.calls.clear()
+    assert program({"y": y}) is None  # stale: nothing done
+    with pytest.raises(ClosedError):
+        ex.infer_async({"x": x}, outputs={"y": y})
+    assert drv.calls == []

@@ -8,15 +8,13 @@ holder; what a caller passes (a stream handle, an array) is borrowed and never f
 from __future__ import annotations
 
 import math
-import threading
 import weakref
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from dataclasses import replace
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
-from .._trtlog import errors
 from ..arrays import DeviceArray
 from ..errors import ArrayError
 from ..results import AsyncResult, DeviceTensor, EventResult, ResultBuilder
@@ -38,26 +36,15 @@ from .pinned import (
     Registrations,
     parallel_copy,
 )
+from .resources import IN as _IN
 from .resources import CudaResources, EventPool, grow, release_cuda
+from .steady import Programs
+from .steady import current as _current
 
 __all__ = ["CudaDataPath"]
 
-# Owned buffers are keyed by tensor name; an input's staging and device copy by this prefix plus
-# its name. TensorRT tensor names are C strings, so no name contains NUL and no output's key can
-# equal an input's (an output may be called "x#in" next to an input "x").
-_IN = "\0"
 
-
-class _Current(threading.local):
-    """The context trt_exec last made current on this thread (see CudaDataPath.begin)."""
-
-    ctx: Any = None  # a class default: read without getattr on the per-call path
-
-
-_current = _Current()
-
-
-class CudaDataPath:
+class CudaDataPath(Programs):
     """Device memory on one GPU for real TensorRT and the simulator's GPU mode.
 
     - Owns a stream (``stream=None``) or borrows the caller's (an int handle or stream object).
@@ -440,114 +427,6 @@ class CudaDataPath:
         self._last_stream = stream
         self._last_unrecorded = False
         return ev
-
-    def program(
-        self,
-        inputs: Sequence[tuple[str, tuple[int, ...], np.dtype]],
-        outputs: Sequence[tuple[str, int, tuple[int, ...], np.dtype]],
-        stream: int,
-        enqueue: Callable[[int], bool],
-        failed: Callable[[int], NoReturn],
-        graph: Hashable | None,
-    ) -> Callable[[Sequence[np.ndarray]], list[np.ndarray] | None] | None:
-        """A repeated synchronous call on ``stream``, fixed into one function, after a call that
-        ran it the general way (its buffers exist; with ``graph``, its graph was captured).
-
-        ``inputs``: each numpy input (name, shape, dtype); ``outputs``: each output downloaded
-        into a new array (name, nbytes, shape, dtype); none for a call on caller device arrays
-        only. ``program(arrays)`` copies each array into its pinned staging and uploads it,
-        runs ``enqueue(stream)`` (TensorRT's: False when it fails, and then ``failed(start)``
-        raises, given :data:`~trt_exec._trtlog.errors`' count before it) or launches the graph
-        captured for ``graph``, downloads, synchronizes, and returns each output as a new array:
-        the steps of :meth:`input_address`, :meth:`replay`, :meth:`download`, :meth:`complete`
-        and :meth:`fetch`, without a lookup or a frame each (~0.3 µs less per call on an H200
-        host). It does nothing and returns None once
-        it is stale: an owned buffer was replaced, graphs were turned on or off, the graph
-        destroyed, or the data path closed (:attr:`_generation`); staging lent or in flight.
-        None (no program) for empty or large tensors, which take the general path (see
-        :data:`~trt_exec.cuda.pinned.REGISTER_MIN` and :data:`~trt_exec.cuda.pinned.LEND_MIN`),
-        and when there is no graph for ``graph``."""
-        res = self._res
-        records = []
-        for group, limit, prefix in ((inputs, REGISTER_MIN, _IN), (outputs, LEND_MIN, "")):
-            made = []
-            for item in group:
-                name, shape, dtype = item[0], item[-2], item[-1]
-                nbytes = math.prod(shape) * dtype.itemsize
-                key = prefix + name
-                dev, host = res.device_bufs.get(key), res.host_bufs.get(key)
-                if not 0 < nbytes < limit or dev is None or host is None:
-                    return None
-                if dev[1] < nbytes or host[1] < nbytes:
-                    return None
-                view = self._views[key][:nbytes].view(dtype).reshape(shape)
-                made.append((dev[0], host[0], nbytes, view))
-            records.append(tuple(made))
-        ins, outs = records
-        cache = res.graphs
-        if (graph is None) != (cache is None):
-            return None  # graphs turned on or off since
-        pair = None if cache is None else cache._entries.get(graph)
-        if cache is not None and pair is None:
-            return None
-        generation = self._generation
-        drv = self._drv
-        h2d, d2h, launch = drv.cuMemcpyHtoDAsync, drv.cuMemcpyDtoHAsync, drv.cuGraphLaunch
-        sync = drv.cuStreamSynchronize
-        current, ctx, one_gpu = _current, self._ctx, self._one_gpu
-        # With a graph: replayed as DataPath.replay does (a hit, kept most recent), while no
-        # graph was destroyed since (GraphCache.generation).
-        graphs: Any = cache  # (typed Any: mypy does not narrow it inside the closure)
-        entries = None if cache is None else cache._entries
-        graph_generation = None if cache is None else cache.generation
-        exec_ = None if pair is None else pair[1]
-
-        def run(arrays: Sequence[np.ndarray]) -> list[np.ndarray] | None:
-            if self._generation != generation or self._lent or self._upload_pending:
-                return None
-            if entries is not None and graphs.generation != graph_generation:
-                return None
-            last = self._last_stream
-            if not one_gpu or current.ctx is not ctx or (last is not None and last != stream):
-                self.begin(stream)
-            if ins:
-                if self._upload_stream is not None:
-                    # A synchronous call whose synchronize() failed may still read staging.
-                    check("cuStreamSynchronize", drv.cuStreamSynchronize(self._upload_stream))
-                    self._upload_stream = None
-                for (dptr, hptr, nbytes, view), array in zip(ins, arrays):
-                    np.copyto(view, array)
-                    err = h2d(dptr, hptr, nbytes, stream)[0]
-                    if err:
-                        raise_status("cuMemcpyHtoDAsync", err)
-                self._upload_stream = stream
-            if entries is None:
-                start = errors.count
-                if not enqueue(stream):
-                    failed(start)
-            else:
-                graphs.hits += 1
-                entries.move_to_end(graph)
-                err = launch(exec_, stream)[0]
-                if err:
-                    raise_status("cuGraphLaunch", err)
-            for dptr, hptr, nbytes, _ in outs:
-                err = d2h(hptr, dptr, nbytes, stream)[0]
-                if err:
-                    raise_status("cuMemcpyDtoHAsync", err)
-            # complete(), inlined: one frame less on every run.
-            err = sync(stream)[0]
-            if err:
-                self._last_stream = stream
-                self._last_unrecorded = True
-                raise_status("cuStreamSynchronize", err)
-            self._last_stream = None
-            self._last_unrecorded = False
-            if stream == self._upload_stream:
-                self._upload_stream = None
-            return [view.copy() for _, _, _, view in outs] if outs else []
-
-        return run
 
     def complete(self, stream: int) -> None:
         """:meth:`finish` and :meth:`synchronize` of a synchronous call, in one: every piece of

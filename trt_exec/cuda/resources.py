@@ -14,9 +14,13 @@ from .driver import EVENT_FLAGS, check, loaded
 from .graphs import GraphCache
 from .pinned import PinnedPool, Registrations
 
-__all__ = ["CudaResources", "EventPool", "grow", "release_cuda"]
+__all__ = ["IN", "CudaResources", "EventPool", "grow", "release_cuda"]
 
 _MIB = 1 << 20
+#: Owned buffers are keyed by tensor name; an input's staging and device copy by this prefix plus
+#: its name. TensorRT tensor names are C strings, so no name contains NUL and no output's key can
+#: equal an input's (an output may be called "x#in" next to an input "x").
+IN = "\0"
 
 
 def grow(size: int) -> int:
