@@ -108,20 +108,28 @@ def test_profile_refusals_are_not_remembered_as_valid(bad):
             e.infer(x, profile=bad)
 
 
-def test_execute_remembers_only_an_equal_mapping_of_plain_ints():
+@pytest.fixture
+def executed():
+    """An executor that ran execute() twice on host buffers (remembered), and the addresses."""
     trt = simulated_tensorrt("10.16.1")
     with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt) as ex:
         ex.prepare({"x": (2, 4), "y": (2, 4)})
         bufs = {n: np.zeros((2, 4), np.float32) for n in ("x", "y", "sum", "act")}
         addrs = {n: int(b.ctypes.data) for n, b in bufs.items()}
         ex.execute(addrs, 0)
-        ex.execute(addrs, 0)  # remembered
-        addrs["x"] = -1  # the same dict, changed in place: checked again
-        with pytest.raises(ArrayError, match="'x'"):
-            ex.execute(addrs, 0)
-        addrs["x"] = int(bufs["x"].ctypes.data)
-        with pytest.raises(ArrayError, match="stream"):
-            ex.execute(addrs, True)
+        ex.execute(addrs, 0)  # remembered (and every address bound: the shortcut)
+        yield ex, addrs
+
+
+def test_execute_remembers_only_an_equal_mapping_of_plain_ints(executed):
+    ex, addrs = executed
+    x = addrs["x"]
+    addrs["x"] = -1  # the same dict, changed in place: checked again
+    with pytest.raises(ArrayError, match="'x'"):
+        ex.execute(addrs, 0)
+    addrs["x"] = x
+    with pytest.raises(ArrayError, match="stream"):
+        ex.execute(addrs, True)
 
 
 def test_remembered_addresses_never_admit_a_bool():
@@ -138,24 +146,18 @@ def test_remembered_addresses_never_admit_a_bool():
 
 
 @pytest.mark.parametrize("twin", [float, np.int64], ids=["float", "numpy int"])
-def test_execute_with_addresses_equal_to_the_bound_ones_but_not_ints(twin):
+def test_execute_with_addresses_equal_to_the_bound_ones_but_not_ints(executed, twin):
     """execute()'s shortcut (every tensor already bound to exactly these values) needs plain
     ints: an equal float is refused as on the first call, a numpy integer accepted. (A bool
     could only equal pointer 1, which TensorRT refuses as misaligned before any shortcut.)"""
-    trt = simulated_tensorrt("10.16.1")
-    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt) as ex:
-        ex.prepare({"x": (2, 4), "y": (2, 4)})
-        bufs = {n: np.zeros((2, 4), np.float32) for n in ("x", "y", "sum", "act")}
-        addrs = {n: int(b.ctypes.data) for n, b in bufs.items()}
-        ex.execute(addrs, 0)
-        ex.execute(addrs, 0)  # the shortcut
-        twin_addrs = {**addrs, "x": twin(addrs["x"])}
-        assert twin_addrs == addrs
-        if twin is np.int64:
+    ex, addrs = executed
+    twin_addrs = {**addrs, "x": twin(addrs["x"])}
+    assert twin_addrs == addrs
+    if twin is np.int64:
+        ex.execute(twin_addrs, 0)
+    else:
+        with pytest.raises(ArrayError, match="'x' got"):
             ex.execute(twin_addrs, 0)
-        else:
-            with pytest.raises(ArrayError, match="'x' got"):
-                ex.execute(twin_addrs, 0)
-        ex.close()
-        with pytest.raises(ClosedError):
-            ex.execute(addrs, 0)  # the shortcut's values, on a closed executor
+    ex.close()
+    with pytest.raises(ClosedError):
+        ex.execute(addrs, 0)  # the shortcut's values, on a closed executor

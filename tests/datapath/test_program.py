@@ -65,6 +65,16 @@ def _fill(arr, seed: int) -> np.ndarray:
     return arr.host.copy()
 
 
+def _bound_twice(drv: HostCuda, ex):
+    """A bound call on new device arrays x -> y, run twice (its program made)."""
+    x, y = drv.array((2, ROW)), drv.array((2, ROW))
+    call = ex.bind({"x": x}, outputs={"y": y})
+    call()
+    call()
+    assert call._plan.program is not None
+    return x, y, call
+
+
 # The simulator's enqueue of the identity network: GpuDevice.run makes its context current, then
 # one device-to-device copy (what a one-layer engine enqueues).
 ENQUEUE = ["cuCtxSetCurrent", "cuMemcpyDtoDAsync"]
@@ -115,10 +125,7 @@ def test_a_replaced_buffer_makes_the_program_stale(drv, load):
 
 def test_graphs_turned_on_or_off_reach_a_program_made_before(drv, load):
     ex = load()
-    x, y = drv.array((2, ROW)), drv.array((2, ROW))
-    call = ex.bind({"x": x}, outputs={"y": y})
-    call()
-    call()
+    x, y, call = _bound_twice(drv, ex)
     ex.enable_cuda_graphs()
     calls, _ = _run_calls(drv, call)
     assert "cuStreamBeginCapture" in calls  # not the program made without graphs
@@ -153,10 +160,7 @@ def test_an_evicted_graph_is_captured_again(drv, load):
 @pytest.mark.parametrize("graphs", [False, True])
 def test_after_close_a_bound_call_raises_without_touching_cuda(drv, load, graphs):
     ex = load(cuda_graphs=graphs)
-    x, y = drv.array((2, ROW)), drv.array((2, ROW))
-    call = ex.bind({"x": x}, outputs={"y": y})
-    call()
-    call()
+    x, y, call = _bound_twice(drv, ex)
     ex.close()
     drv.calls.clear()
     with pytest.raises(ClosedError, match="bound call's"):
@@ -166,10 +170,7 @@ def test_after_close_a_bound_call_raises_without_touching_cuda(drv, load, graphs
 
 def test_in_a_forked_child_a_bound_call_raises_without_touching_cuda(drv, load):
     ex = load()
-    x, y = drv.array((2, ROW)), drv.array((2, ROW))
-    call = ex.bind({"x": x}, outputs={"y": y})
-    call()
-    call()
+    x, y, call = _bound_twice(drv, ex)
     ex._after_fork_in_child(12345)  # what the fork hook runs in a child (tests/reliability)
     drv.calls.clear()
     with pytest.raises(ClosedError):
@@ -179,10 +180,7 @@ def test_in_a_forked_child_a_bound_call_raises_without_touching_cuda(drv, load):
 
 def test_a_run_after_work_on_another_stream_waits_for_it(drv, load):
     ex = load()
-    x, y = drv.array((2, ROW)), drv.array((2, ROW))
-    call = ex.bind({"x": x}, outputs={"y": y})
-    call()
-    call()
+    x, y, call = _bound_twice(drv, ex)
     other = drv.cuStreamCreate(0)[1]
     ex.infer_async({"x": x}, outputs={"y": y}, stream=other)  # the same addresses: no rebind
     calls, _ = _run_calls(drv, call)
