@@ -98,14 +98,16 @@ def test_a_repeated_bound_call_is_one_program(drv, load, graphs):
         assert calls == [*ENQUEUE, "cuStreamSynchronize"]
 
 
-def test_numpy_repeats_upload_enqueue_download_in_one_program(drv, load):
-    ex = load()
-    for seed in range(4):
+@pytest.mark.parametrize("graphs", [False, True])
+def test_numpy_repeats_upload_enqueue_download_in_one_program(drv, load, graphs):
+    ex = load(cuda_graphs=graphs)
+    for seed in range(5):
         x = np.full((2, ROW), seed, np.float32)
         calls, out = _run_calls(drv, lambda x=x: ex.infer({"x": x}))
         np.testing.assert_array_equal(out["y"], x)
     assert ex._lane is not None and ex._lane.plan.program is not None
-    assert calls == ["cuMemcpyHtoDAsync", *ENQUEUE, "cuMemcpyDtoHAsync", "cuStreamSynchronize"]
+    enqueue = ["cuGraphLaunch"] if graphs else ENQUEUE
+    assert calls == ["cuMemcpyHtoDAsync", *enqueue, "cuMemcpyDtoHAsync", "cuStreamSynchronize"]
 
 
 def test_a_replaced_buffer_makes_the_program_stale(drv, load):

@@ -81,9 +81,9 @@ class Programs:
         captured for ``graph``, downloads, synchronizes, and returns each output as a new array:
         the steps of :meth:`input_address`, :meth:`replay`, :meth:`download`, :meth:`complete`
         and :meth:`fetch`, without a lookup or a frame each (~0.3 µs less per call on an H200
-        host). It does nothing and returns None once
-        it is stale: an owned buffer was replaced, graphs were turned on or off, the graph
-        destroyed, or the data path closed (:attr:`_generation`); staging lent or in flight.
+        host). It does nothing and returns None once it is stale: an owned buffer was replaced,
+        graphs were turned on or off, the graph destroyed, or the data path closed
+        (``_generation``); staging lent or in flight.
         None (no program) for empty or large tensors, which take the general path (see
         :data:`~trt_exec.cuda.pinned.REGISTER_MIN` and :data:`~trt_exec.cuda.pinned.LEND_MIN`),
         and when there is no graph for ``graph``."""
