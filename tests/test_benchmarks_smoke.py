@@ -73,3 +73,38 @@ def test_quick_run_writes_well_formed_json(tmp_path, polygraphy: bool) -> None:
             assert floor["vs_floor"] == "1.00x"
     assert {t["target"].split(":")[0] for t in data["targets"]} >= {"A"}
     assert "**A. Hot path" in proc.stdout and "| contender | median µs" in proc.stdout
+
+
+def test_instruction_rows_run_the_steady_paths_they_name() -> None:
+    """benchmarks.instructions' replica (no GPU: a no-op driver) runs every row, and the rows
+    named after bound calls and lanes reach their one-function programs after warming up."""
+    code = (
+        "import json\n"
+        "from benchmarks.instructions import rows\n"
+        "table, opened = rows()\n"
+        "for fn in table.values():\n"
+        "    for _ in range(4): fn()\n"
+        "b, gb, nb = table['bind()'], table['graphs bind'], table['bind numpy']\n"
+        "lanes = [e._lane for e in opened if e._lane is not None]\n"
+        "alanes = [e._alane for e in opened if e._alane is not None]\n"
+        "print(json.dumps({\n"
+        "  'bound': [c._plan.program is not None for c in (b, gb, nb)],\n"
+        "  'lanes': [lane.plan.program is not None for lane in lanes],\n"
+        "  'alanes': [lane.plan.async_program is not None for lane in alanes]}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["bound"] == [True, True, True]
+    assert seen["lanes"] == [True, True, True]  # infer dev, graphs infer, infer numpy
+    assert seen["alanes"] == [True]
+
+
+def test_instruction_counts_say_what_is_missing(monkeypatch, capsys) -> None:
+    from benchmarks import instructions
+
+    monkeypatch.setattr(instructions.shutil, "which", lambda name: None)
+    assert instructions.main(["--calls", "1"]) == 2
+    assert "needs valgrind" in capsys.readouterr().err
