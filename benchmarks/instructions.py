@@ -70,8 +70,13 @@ class NullDriver:
         if name in self._STATUS_ONLY:
             ok: tuple[int, ...] = (0,)
             call: Callable[..., tuple[int, ...]] = lambda *a: ok  # noqa: E731
-        elif name in ("cuDeviceGetCount", "cuStreamIsCapturing", "cuPointerGetAttribute"):
-            # one device; no stream captured; every pointer on device 0
+        elif name in (
+            "cuDeviceGetCount",
+            "cuStreamIsCapturing",
+            "cuPointerGetAttribute",
+            "cuStreamGetFlags",
+        ):
+            # one device; no stream captured; every pointer on device 0; blocking streams
             one = (0, 1 if name == "cuDeviceGetCount" else 0)
             call = lambda *a: one  # noqa: E731
         else:

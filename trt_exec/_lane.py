@@ -23,7 +23,9 @@ device arrays change every call builds no plan it would not use.
 Everything else takes the full path: other shapes, new device arrays, numpy ``outputs=``
 (their aliasing is judged per call), shape-tensor inputs and data-dependent or host outputs
 (their shapes or values come per call), inputs whose producer stream the call would have to
-wait on, ``Mapping`` types other than ``dict``. A profile switch
+wait on (a CAI v3 ``stream`` other than the call's, except the legacy default stream, which
+the executor's own blocking stream follows by itself: cupy's default), ``Mapping`` types other
+than ``dict``. A profile switch
 or another call's shapes and addresses in between are handled as a bound call handles them
 (set back, or the full path after a switch). Disabling or enabling CUDA graphs, and
 ``close()``, drop the lane.
@@ -170,12 +172,16 @@ def lane_after(
         return Seen(key)
     numpy: list[tuple[str, np.dtype, tuple[int, ...], tuple[int, ...]]] = []
     device: list[Entry] = []
+    dp = ex._res.data_path
+    assert dp is not None  # the call that just succeeded had it
     for name, arr in arrays.items():
         if type(arr) is np.ndarray:
             numpy.append((name, arr.dtype, arr.shape, _c_strides(arr.shape, arr.itemsize)))
             continue
-        if type(arr) is not DeviceArray or (arr.stream is not None and arr.stream != stream):
+        if type(arr) is not DeviceArray:
             return None
+        if arr.stream is not None and not dp.ordered_after(arr.stream, stream):
+            return None  # the call waits on the producer's stream: the full path's work
         entry = _entry(ex._args.seen_inputs, name, inputs[name], False)
         if entry is None:
             return None

@@ -73,6 +73,11 @@ class DataPath(Protocol):
         the call synchronizes before it returns, so a host array may be read in place."""
         ...
 
+    def ordered_after(self, producer: int, stream: int) -> bool:
+        """Whether work on ``stream`` already follows a producer's work on stream ``producer``
+        (a device array's CAI v3 ``stream``), so that no event wait is needed."""
+        ...
+
     def inputs_ready(self, stream: int, synchronous: bool = False) -> None:
         """Every input is enqueued; ``synchronous``: the caller synchronizes before its next
         call."""
@@ -229,6 +234,9 @@ class HostDataPath:
 
     def begin(self, stream: int) -> None:
         return None
+
+    def ordered_after(self, producer: int, stream: int) -> bool:
+        return producer == stream
 
     def inputs_ready(self, stream: int, synchronous: bool = False) -> None:
         return None

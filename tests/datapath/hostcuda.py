@@ -54,6 +54,7 @@ class HostCuda:
         self.host: dict[int, np.ndarray] = {}
         self.capturing: dict[int, list[tuple[int, int, int]]] = {}  # stream -> copies
         self.graphs: dict[int, list[tuple[int, int, int]]] = {}
+        self.stream_flags: dict[int, int] = {}  # 1: CU_STREAM_NON_BLOCKING
         self._ids = itertools.count(0x1000)
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -77,12 +78,15 @@ class HostCuda:
     def is_device(self, ptr: int) -> bool:
         return any(p <= ptr < p + b.nbytes for p, b in self.device.items())
 
-    def array(self, shape: tuple[int, ...], dtype: Any = np.float32) -> Any:
-        """A device array (``__cuda_array_interface__``) in a new fake device block."""
+    def array(
+        self, shape: tuple[int, ...], dtype: Any = np.float32, stream: int | None = None
+    ) -> Any:
+        """A device array (``__cuda_array_interface__``, produced on ``stream``) in a new fake
+        device block."""
         nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
         ptr = self._block(self.device, nbytes)
         view = np.frombuffer(self.device[ptr], np.uint8, nbytes).view(dtype).reshape(shape)
-        return _DeviceArray(ptr, shape, np.dtype(dtype).str, view)
+        return _DeviceArray(ptr, shape, np.dtype(dtype).str, view, stream)
 
     # -- the driver API trt_exec uses ---------------------------------------------------------
     def cuInit(self, flags: int) -> tuple[CUresult]:
@@ -107,7 +111,12 @@ class HostCuda:
         return (self._call("cuCtxGetCurrent"), "ctx0")
 
     def cuStreamCreate(self, flags: int) -> tuple[CUresult, int]:
-        return (self._call("cuStreamCreate"), next(self._ids))
+        stream = next(self._ids)
+        self.stream_flags[stream] = flags
+        return (self._call("cuStreamCreate"), stream)
+
+    def cuStreamGetFlags(self, stream: int) -> tuple[CUresult, int]:
+        return (self._call("cuStreamGetFlags"), self.stream_flags.get(stream, 0))
 
     def cuStreamDestroy(self, stream: int) -> tuple[CUresult]:
         return (self._call("cuStreamDestroy"),)
@@ -216,16 +225,18 @@ class HostCuda:
 
 
 class _DeviceArray:
-    """A device array of :class:`HostCuda` (``__cuda_array_interface__`` v3, no stream), with
+    """A device array of :class:`HostCuda` (``__cuda_array_interface__`` v3), with
     ``host``: a numpy view of its bytes for the test to fill and read."""
 
-    def __init__(self, ptr: int, shape: tuple[int, ...], typestr: str, host: np.ndarray) -> None:
+    def __init__(
+        self, ptr: int, shape: tuple[int, ...], typestr: str, host: np.ndarray, stream: int | None
+    ) -> None:
         self.__cuda_array_interface__ = {
             "shape": tuple(shape),
             "typestr": typestr,
             "data": (ptr, False),
             "version": 3,
             "strides": None,
-            "stream": None,
+            "stream": stream,
         }
         self.host = host

@@ -421,3 +421,40 @@ def test_after_close_infer_async_raises_without_touching_cuda(drv, load):
     with pytest.raises(ClosedError):
         ex.infer_async({"x": x}, outputs={"y": y})
     assert drv.calls == []
+
+
+# --- producer streams (CAI v3 ``stream``) ------------------------------------------------------
+WAIT = ["cuEventRecord", "cuStreamWaitEvent"]  # the producer's stream, waited on by an event
+
+
+@pytest.mark.parametrize(
+    ("producer", "borrowed_flags", "waits"),
+    [
+        (1, None, False),  # cupy's default: the legacy stream, followed by the own stream
+        (1, 0, False),  # ... and by a borrowed blocking stream
+        (1, 1, True),  # a borrowed non-blocking stream does not follow it: an event each call
+        (77, None, True),  # another stream: an event each call
+    ],
+    ids=["legacy-own", "legacy-borrowed-blocking", "legacy-borrowed-nonblocking", "other"],
+)
+def test_a_producer_stream_is_waited_on_unless_the_stream_follows_it(
+    drv, load, monkeypatch, producer, borrowed_flags, waits
+):
+    """CUDA Driver API, "Stream synchronization behavior": work on a blocking stream waits for
+    the legacy default stream's earlier work, so data left there needs no event; anything else
+    gets one per call, and such calls never take the lane."""
+    stream = None if borrowed_flags is None else drv.cuStreamCreate(borrowed_flags)[1]
+    ex = load(stream=stream)
+    x, y = drv.array((2, ROW), stream=producer), drv.array((2, ROW))
+    full = _validations(ex, monkeypatch)
+    for seed in range(5):
+        want = _fill(x, seed)
+        calls, _ = _run_calls(drv, lambda: ex.infer({"x": x}, outputs={"y": y}))
+        np.testing.assert_array_equal(y.host, want)
+        waited = any(calls[i : i + 2] == WAIT for i in range(len(calls)))
+        assert waited is waits
+    if waits:
+        assert len(full) == 5 and getattr(ex._lane, "plan", None) is None  # full path always
+    else:
+        assert len(full) == 2 and ex._lane.plan.program is not None
+        assert calls == [*ENQUEUE, "cuStreamSynchronize"]

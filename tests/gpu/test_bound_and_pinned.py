@@ -323,3 +323,39 @@ def test_fixed_staging_is_dropped_when_a_buffer_grows(gpu_trt):
             np.testing.assert_array_equal(call()["y"], small["x"])
             np.testing.assert_array_equal(e.infer(small)["y"], small["x"])
             np.testing.assert_array_equal(e.infer(small)["y"], small["x"])
+
+
+@pytest.mark.parametrize("non_blocking", [False, True])
+def test_cupy_arrays_on_the_default_stream_take_the_lane(gpu_trt, non_blocking, monkeypatch):
+    """cupy's arrays report the stream they were made on (CAI v3): on its default stream (the
+    legacy one, which the executor's blocking stream follows by itself) the lane takes them
+    with no event per call; made on a non-blocking stream, every call waits on it (full path),
+    and the results are right either way."""
+    cp = pytest.importorskip("cupy")
+    from trt_exec._arguments import Arguments
+
+    trt, backend = gpu_trt
+    plan = build_engine(trt, DEMO_NETWORK)
+    producer = cp.cuda.Stream(non_blocking=True) if non_blocking else cp.cuda.Stream.null
+    validated = []
+    real = Arguments.inputs
+
+    def counting(self, inputs):
+        validated.append(1)
+        return real(self, inputs)
+
+    with trt_exec.load(plan, tensorrt=trt, backend=backend) as e, producer:
+        data = demo_inputs(3)
+        cin = {k: cp.asarray(v) for k, v in data.items()}
+        outs = {n: cp.empty((3, 4), dtype=cp.float32) for n in ("sum", "act")}
+        stream = cin["x"].__cuda_array_interface__["stream"]
+        assert (stream == 1) is (not non_blocking)  # cupy's default: the legacy stream
+        monkeypatch.setattr(Arguments, "inputs", counting)
+        for seed in range(5):
+            fresh = demo_inputs(3, seed=seed)
+            for k in cin:
+                cin[k].set(fresh[k])  # on the producer stream
+            e.infer(cin, outputs=outs)
+            for name, want in _ref(fresh).items():
+                np.testing.assert_allclose(cp.asnumpy(outs[name]), want, rtol=1e-6)
+        assert len(validated) == (5 if non_blocking else 2)

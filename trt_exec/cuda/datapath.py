@@ -20,6 +20,7 @@ from ..errors import ArrayError
 from ..results import AsyncResult, DeviceTensor, EventResult, ResultBuilder
 from .driver import (
     EVENT_FLAGS,
+    LEGACY_STREAM,
     check,
     check_device,
     context_for,
@@ -74,6 +75,10 @@ class CudaDataPath(Programs):
         self._drv = drv
         self._ctx = res.ctx
         _current.ctx = res.ctx  # context_for made it current
+        # Whether the data path's stream waits for the legacy default stream's earlier work by
+        # itself: a blocking stream (flags 0, as the one it creates) of the context does. A
+        # borrowed stream outlives the data path, so its flags are asked once.
+        self._follows_legacy = res.owns_stream or not self._flags(res.stream) & 1
         # With one GPU in the process, the primary context trt_exec makes current is the only
         # one it can need; begin() then skips cuCtxSetCurrent on a thread where it did it before.
         self._one_gpu = check("cuDeviceGetCount", drv.cuDeviceGetCount()) == 1
@@ -213,6 +218,21 @@ class CudaDataPath(Programs):
                 self._last_unrecorded = False
             check("cuStreamWaitEvent", drv.cuStreamWaitEvent(stream, self._last_event, 0))
 
+    def _flags(self, stream: int) -> int:
+        """``cuStreamGetFlags``: 1 (CU_STREAM_NON_BLOCKING) when unknown, the safe answer."""
+        err, flags = self._drv.cuStreamGetFlags(stream)
+        return 1 if err else int(flags)
+
+    def ordered_after(self, producer: int, stream: int) -> bool:
+        """Whether work enqueued on ``stream`` already follows the work a producer left on
+        stream ``producer`` (a CAI v3 ``stream``): the same stream, or the legacy default stream
+        (1, where cupy and numba leave data by default) followed by the data path's own blocking
+        stream. CUDA Driver API, "Stream synchronization behavior": work on a blocking stream
+        waits for the legacy stream's earlier work. Else the call waits on an event."""
+        return producer == stream or (
+            producer == LEGACY_STREAM and stream == self._res.stream and self._follows_legacy
+        )
+
     def input_address(
         self, name: str, array: np.ndarray | DeviceArray, stream: int, synchronous: bool = False
     ) -> int:
@@ -220,7 +240,11 @@ class CudaDataPath(Programs):
         if isinstance(array, DeviceArray):
             self.check_device_array("input", name, array)
             producer = array.stream
-            if producer is not None and producer != stream and not capturing(drv, stream):
+            if (
+                producer is not None
+                and not self.ordered_after(producer, stream)
+                and not capturing(drv, stream)
+            ):
                 check("cuEventRecord", drv.cuEventRecord(self._ev_tmp, producer))
                 check("cuStreamWaitEvent", drv.cuStreamWaitEvent(stream, self._ev_tmp, 0))
             if array.ptr == 0 or not array.shape or 0 in array.shape:
