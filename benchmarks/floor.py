@@ -1,6 +1,6 @@
 """``python -m benchmarks.floor``: trt_exec against the physical floor on a GPU (issue 13).
 
-Needs a CUDA GPU, cuda-python and torch; Polygraphy is optional. One simulated release (10.16.1)
+Needs a CUDA GPU, cuda-python and torch; Polygraphy and cupy are optional. One simulated release (10.16.1)
 with the light stand-in enqueue of :mod:`benchmarks.standin` (one ``cuMemcpyDtoDAsync``), so
 that trt_exec's own host cost is not hidden behind the simulator's. Every contender runs on the
 same engine bytes in one process, repetitions interleaved (:mod:`benchmarks.harness`).
@@ -10,7 +10,8 @@ Tables (medians, µs per call):
 - ``call``: 4 KB, device-resident in/out. Floors: raw ``set_tensor_address`` ×2 +
   ``execute_async_v3`` + ``cuStreamSynchronize``; raw ``cuGraphLaunch`` + sync of the captured
   enqueue. Contenders: ``execute`` + sync, ``infer``/``infer_async`` with torch tensors in and
-  out, the bound call (``bind``) with and without graphs, ``infer`` with graphs.
+  out, ``infer`` with cupy arrays on cupy's default stream (if cupy is installed), the bound
+  call (``bind``) with and without graphs, ``infer`` with graphs.
 - ``numpy-<size>`` for 4 KB, 1 MiB and 64 MiB: the DMA floor (pinned H2D + enqueue + D2H + sync,
   no host copies), the hand-written pinned round trip (copy into pinned staging, H2D, enqueue,
   D2H, sync, copy out into a new array), ``infer(numpy)``, the bound call over numpy, Polygraphy.
@@ -113,6 +114,21 @@ def _call_table(trt: Any, plan: bytes, s: int, torch: Any, closers: list[Any]) -
             "trt_exec infer(torch, outputs=torch)", "trt_exec", lambda: e2.infer(ins, outputs=outs)
         )
     )
+    try:  # cupy arrays made on cupy's default stream (CAI v3 stream 1: the legacy stream)
+        import cupy as cp
+    except ImportError:
+        cp = None
+    if cp is not None:
+        cins = {"x": cp.arange(ROW, dtype=cp.float32).reshape(1, ROW)}
+        couts = {"y": cp.empty((1, ROW), dtype=cp.float32)}
+        e_cupy = load()
+        out.append(
+            Contender(
+                "trt_exec infer(cupy, outputs=cupy)",
+                "trt_exec",
+                lambda: e_cupy.infer(cins, outputs=couts),
+            )
+        )
     e3 = load()
     out.append(
         Contender(
