@@ -1,9 +1,10 @@
 """``python -m benchmarks.floor``: trt_exec against the physical floor on a GPU (issue 13).
 
-Needs a CUDA GPU, cuda-python and torch; Polygraphy and cupy are optional. One simulated release (10.16.1)
-with the light stand-in enqueue of :mod:`benchmarks.standin` (one ``cuMemcpyDtoDAsync``), so
-that trt_exec's own host cost is not hidden behind the simulator's. Every contender runs on the
-same engine bytes in one process, repetitions interleaved (:mod:`benchmarks.harness`).
+Needs a CUDA GPU, cuda-python and torch; Polygraphy and cupy are optional. One simulated release
+(10.16.1) with the light stand-in enqueue of :mod:`benchmarks.standin` (one
+``cuMemcpyDtoDAsync``), so that trt_exec's own host cost is not hidden behind the simulator's.
+Every contender runs on the same engine bytes in one process, repetitions interleaved
+(:mod:`benchmarks.harness`).
 
 Tables (medians, µs per call):
 
