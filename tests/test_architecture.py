@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("trt_exec.cuda.driver",),
     ("trt_exec.sim",),  # the simulated TensorRT: below everything that may load it
     ("trt_exec.discovery",),
-    ("trt_exec.arrays",),
+    ("trt_exec.arrays", "trt_exec._tokens"),
     ("trt_exec.results", "trt_exec.cuda.graphs", "trt_exec.cuda.pinned"),
     ("trt_exec.cuda.resources",),
     ("trt_exec.cuda.steady",),

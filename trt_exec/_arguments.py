@@ -8,7 +8,6 @@ loop that passes the same arrays again and again.
 
 from __future__ import annotations
 
-import sys
 import weakref
 from collections.abc import Mapping, Sequence
 from itertools import chain as _chain
@@ -17,12 +16,13 @@ from typing import Any
 import numpy as np
 
 from . import _trtlog
+from ._tokens import cai_token, token_reader
 from .arrays import DeviceArray, as_array, check_array, from_cai_dict, frozen_cai, numpy_owner
 from .datapath import DataPath, _address
 from .errors import ArrayError, BindingError, ExecutionError
 from .spec import Shape, TensorSpec, check_shape, check_values, choose_profile
 
-__all__ = ["Arguments", "ShapeValues", "no_aliasing", "recalled", "torch_token"]
+__all__ = ["Arguments", "ShapeValues", "no_aliasing", "recalled"]
 
 
 class ShapeValues:
@@ -417,7 +417,8 @@ def _check_names(
 #   by its C-level attributes instead (``torch_token``: data_ptr, shape, stride, dtype,
 #   requires_grad - every field its interface dict reports, which carries no stream): its
 #   ``__cuda_array_interface__`` is a Python property that rebuilds the dict (~6 µs a call on
-#   an H200 host), the attributes cost ~0.5 µs.
+#   an H200 host), the attributes cost ~0.5 µs. A cupy array likewise (``_tokens.cupy_token_of``:
+#   data.ptr, shape, strides, dtype and the current stream, which its dict reports).
 #
 # The device is remembered only after a call in which the data path checked it succeeded, and
 # only with the dict that reported it. The same live object reporting the same pointer still
@@ -451,28 +452,6 @@ def recalled(entries: list[list[Any]] | None, obj: Any) -> list[Any] | None:
     return None
 
 
-def _cai_token(obj: Any) -> Any:
-    return obj.__cuda_array_interface__
-
-
-def torch_token(obj: Any) -> Any:
-    # torch.Tensor.__cuda_array_interface__ is a Python property that builds a dict and a
-    # typestr (~6 µs on an H200 host, benchmarks/README.md); these are C-level attributes
-    # (~0.5 µs together) and cover every field of that dict: the pointer, shape, strides and
-    # dtype. requires_grad is there because the interface refuses such a tensor.
-    return (obj.data_ptr(), obj.shape, obj.stride(), obj.dtype, obj.requires_grad)
-
-
-def _token_reader(obj: Any) -> Any:
-    """How to read ``obj``'s token: C-level attributes for a torch tensor, else its interface
-    dict. torch is looked up only if the caller already imported it."""
-    torch = sys.modules.get("torch")
-    tensor = getattr(torch, "Tensor", None) if torch is not None else None
-    if tensor is not None and isinstance(obj, tensor) and hasattr(obj, "data_ptr"):
-        return torch_token
-    return _cai_token
-
-
 def _read(name: str, obj: Any, role: str) -> tuple[np.ndarray | DeviceArray, list[Any] | None]:
     """``as_array``, plus what to remember it by (None for what is not remembered)."""
     if isinstance(obj, np.ndarray) or not hasattr(obj, "__cuda_array_interface__"):
@@ -488,8 +467,8 @@ def _read(name: str, obj: Any, role: str) -> tuple[np.ndarray | DeviceArray, lis
         ref = weakref.ref(obj)
     except TypeError:  # no __weakref__ slot: validated every call
         return arr, None
-    reader = _token_reader(obj)
-    token = frozen if reader is _cai_token else reader(obj)
+    reader = token_reader(obj)
+    token = frozen if reader is cai_token else reader(obj)
     return arr, [ref, token, arr, reader]
 
 

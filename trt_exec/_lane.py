@@ -39,8 +39,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._arguments import recalled, torch_token
+from ._arguments import recalled
 from ._outputs import Provided
+from ._tokens import torch_token
 from .arrays import DeviceArray
 from .bound import Plan
 
@@ -50,9 +51,9 @@ if TYPE_CHECKING:
 __all__ = ["Lane", "Seen", "lane_after"]
 
 
-#: A device array the lane checks: (name, weak reference, interface dict or None for torch,
-#: then torch's data_ptr, shape, stride and dtype, and whether it is an output).
-Entry = tuple[str, Any, Any, int, Any, Any, Any, bool]
+#: A device array the lane checks: (name, weak reference, the token's reader and the token -
+#: or for torch None and data_ptr, then shape, stride and dtype - and whether it is an output).
+Entry = tuple[str, Any, Any, Any, Any, Any, Any, bool]
 
 
 class Lane:
@@ -104,20 +105,20 @@ class Lane:
             return False
         # Each remembered device array is the very object given for its name, unchanged (torch:
         # torch_token's fields compared one by one, no tuple built: ~0.3 µs less a tensor).
-        for name, ref, cai, ptr, shape, stride, dtype, output in self.device:
+        for name, ref, read, token, shape, stride, dtype, output in self.device:
             obj = (outputs if output else inputs).get(name)
             if obj is None or ref() is not obj:
                 return False
-            if cai is None:
+            if read is None:
                 if (
-                    obj.data_ptr() != ptr
+                    obj.data_ptr() != token
                     or obj.shape != shape
                     or obj.stride() != stride
                     or obj.dtype is not dtype
                     or obj.requires_grad
                 ):
                     return False
-            elif obj.__cuda_array_interface__ != cai:
+            elif read(obj) != token:  # a cupy token, or the interface dict
                 return False
         return True
 
@@ -215,7 +216,7 @@ def _entry(seen: Mapping[str, list[list[Any]]], name: str, obj: Any, output: boo
     if entry is None:
         return None
     ref: weakref.ref[Any] = entry[0]
-    token = entry[1]
-    if entry[3] is torch_token:  # (data_ptr, shape, stride, dtype): see torch_token
+    token, read = entry[1], entry[3]
+    if read is torch_token:  # (data_ptr, shape, stride, dtype): see torch_token
         return (name, ref, None, token[0], token[1], token[2], token[3], output)
-    return (name, ref, token, 0, None, None, None, output)
+    return (name, ref, read, token, None, None, None, output)

@@ -6,6 +6,9 @@ The same paths run on CUDA itself in ``tests/gpu``."""
 
 from __future__ import annotations
 
+import sys
+import types
+
 import numpy as np
 import pytest
 
@@ -458,3 +461,65 @@ def test_a_producer_stream_is_waited_on_unless_the_stream_follows_it(
     else:
         assert len(full) == 2 and ex._lane.plan.program is not None
         assert calls == [*ENQUEUE, "cuStreamSynchronize"]
+
+
+# --- cupy arrays: a C-level token, with the current stream ------------------------------------
+class _CupyArray:
+    """What trt_exec reads of a cupy array: ``data.ptr``, ``shape``, ``strides``, ``dtype`` and
+    the interface dict, whose ``stream`` is cupy's current stream (1 for its default)."""
+
+    def __init__(self, arr, cupy) -> None:
+        self.arr, self.host, self._cupy = arr, arr.host, cupy
+        self.data = types.SimpleNamespace(ptr=arr.__cuda_array_interface__["data"][0])
+        self.shape = tuple(arr.host.shape)
+        self.strides = (4 * ROW, 4)
+        self.dtype = np.dtype(np.float32)
+
+    @property
+    def __cuda_array_interface__(self) -> dict:
+        stream = self._cupy.cuda.get_current_stream().ptr
+        return {
+            **self.arr.__cuda_array_interface__,
+            "strides": None if self.strides == (4 * ROW, 4) else self.strides,
+            "stream": stream or 1,
+        }
+
+
+@pytest.fixture
+def cupy(monkeypatch):
+    current = types.SimpleNamespace(ptr=0)  # cupy's default stream
+    module = types.ModuleType("cupy")
+    module.ndarray = _CupyArray
+    module.cuda = types.SimpleNamespace(get_current_stream=lambda: current, current=current)
+    monkeypatch.setitem(sys.modules, "cupy", module)
+    return module
+
+
+def test_cupy_arrays_are_recognised_by_their_attributes_and_stream(drv, load, cupy, monkeypatch):
+    from trt_exec._tokens import cai_token
+
+    ex = load()
+    x, y = (_CupyArray(drv.array((2, ROW)), cupy) for _ in range(2))
+    full = _validations(ex, monkeypatch)
+    for seed in range(5):
+        want = _fill(x, seed)
+        calls, _ = _run_calls(drv, lambda: ex.infer({"x": x}, outputs={"y": y}))
+        np.testing.assert_array_equal(y.host, want)
+    assert len(full) == 2 and calls == [*ENQUEUE, "cuStreamSynchronize"]
+    assert all(entry[2] is not cai_token for entry in ex._lane.device)  # cupy's token
+    # cupy's current stream changed to a non-blocking one: the dict would say so; the call is
+    # validated again and waits on it.
+    cupy.cuda.current.ptr = drv.cuStreamCreate(1)[1]
+    calls, _ = _run_calls(drv, lambda: ex.infer({"x": x}, outputs={"y": y}))
+    assert len(full) == 3 and "cuStreamWaitEvent" in calls
+
+
+def test_a_cupy_array_changed_in_place_takes_the_full_path(drv, load, cupy):
+    ex = load()
+    x, y = (_CupyArray(drv.array((2, ROW)), cupy) for _ in range(2))
+    for _ in range(3):
+        ex.infer({"x": x}, outputs={"y": y})
+    assert ex._lane.plan.program is not None
+    x.strides = (4, 4 * 2)  # transposed in place: the lane's token no longer matches
+    with pytest.raises(trt_exec.errors.ArrayError, match="contiguous"):
+        ex.infer({"x": x}, outputs={"y": y})
