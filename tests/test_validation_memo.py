@@ -132,6 +132,14 @@ def test_execute_remembers_only_an_equal_mapping_of_plain_ints(executed):
         ex.execute(addrs, True)
 
 
+def test_after_valid_addresses_a_host_array_is_refused_by_name(executed):
+    """A mapping compared with remembered ints is checked for plain ints first: a numpy array
+    in it is refused as ever, not compared elementwise (numpy's ambiguous-truth ValueError)."""
+    ex, addrs = executed
+    with pytest.raises(ArrayError, match=r"'x' got a ndarray of shape \(2, 4\)"):
+        ex.execute({**addrs, "x": np.zeros((2, 4), np.float32)}, 0)
+
+
 def test_remembered_addresses_never_admit_a_bool():
     from trt_exec._arguments import Arguments
 
@@ -140,7 +148,7 @@ def test_remembered_addresses_never_admit_a_bool():
         args = Arguments(ex.inputs, ex.outputs, ex.num_profiles)
     ones = {n: 1 for n in ("x", "y", "sum", "act")}
     assert args.addresses(ones, 0) == 0
-    assert args.addresses(dict(ones), 0) == 0  # equal: from the memory
+    assert args.addresses(dict(ones), 0) == 0  # an equal mapping passes again
     with pytest.raises(ArrayError, match="'x' got True"):
         args.addresses({**ones, "x": True}, 0)  # == ones, but a bool
 

@@ -99,7 +99,6 @@ class Arguments:
         "_seen_in",
         "_seen_out",
         "_choices",
-        "_last_addresses",
         "_num_profiles",
         "_shape_inputs",
         "_alias_ok",
@@ -124,9 +123,8 @@ class Arguments:
         self._seen_out: dict[str, list[list[Any]]] = {}
         self._choices: dict[tuple[Any, ...], int] = {}  # (requested, *shapes) -> profile
         self._shape_inputs = frozenset(n for n, s in inputs.items() if s.is_shape_tensor)
-        # A copy of the last execute() mapping found valid (plain ints only; see addresses()).
-        self._last_addresses: dict[str, int] | None = None
-        #: ``[int] * io_count``: what ``list(map(type, addresses.values()))`` is for plain ints.
+        #: ``[int] * io_count``: what ``list(map(type, addresses.values()))`` is for plain ints
+        #: (execute()'s shortcut: every address already bound to exactly these values).
         self.int_types = [int] * len(self._specs)
         # The device arrays (outputs, then inputs) of the last call found free of aliasing.
         self._alias_ok: tuple[DeviceArray, ...] | None = None
@@ -321,19 +319,8 @@ class Arguments:
 
     def addresses(self, addresses: Any, stream: Any) -> int:
         """Check :meth:`~trt_exec.executor.BaseExecutor.execute`'s arguments; the stream handle.
-
-        A dict equal to the last one found valid (one C-level compare, ~0.1 µs instead of a
-        check per address) is accepted again when it holds plain ints only: the check is pure,
-        so equal names and values pass it again.
-        """
-        if (
-            type(addresses) is dict
-            and type(stream) is int
-            and stream >= 0
-            and addresses == self._last_addresses
-            and list(map(type, addresses.values())) == self.int_types  # ~2x the all() form
-        ):
-            return stream
+        (``execute`` skips it when every address is already bound to exactly these plain ints:
+        names and values TensorRT accepted, see :attr:`int_types`.)"""
         if not isinstance(addresses, Mapping):
             raise BindingError(
                 f"execute(): addresses must be a mapping of tensor name to device pointer, got "
@@ -368,8 +355,6 @@ class Arguments:
                 f"execute(): stream={stream!r:.60} is not a CUDA stream handle; pass a "
                 "non-negative int (e.g. torch.cuda.current_stream().cuda_stream)"
             )
-        if type(addresses) is dict and all(type(p) is int for p in addresses.values()):
-            self._last_addresses = dict(addresses)
         return int(stream)
 
 
