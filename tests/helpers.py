@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
+import trt_exec
 from trt_exec.errors import CudaUnavailableError
-from trt_exec.testing import NetworkSpec
+from trt_exec.testing import DEMO_NETWORK, NetworkSpec, build_engine
 
 
 def demo_inputs(batch: int, seed: int | None = 0, batch_y: int | None = None) -> dict[str, Any]:
@@ -45,3 +46,9 @@ def gpu_unavailable_reason() -> str | None:
     except CudaUnavailableError as exc:
         return f"no usable CUDA GPU: {exc}"
     return None
+
+
+def load_demo(trt: Any, backend: str | None = None, **options: Any) -> Any:
+    """An executor on the demo network built for ``trt`` (use it as a context manager);
+    ``options`` go to ``trt_exec.load``."""
+    return trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt, backend=backend, **options)

@@ -27,14 +27,14 @@ from trt_exec.testing import (
 )
 from trt_exec.testing.matrix import subset
 
-from .helpers import demo_inputs
+from .helpers import demo_inputs, load_demo
 
 
 @pytest.fixture(params=subset(("10.16.1", "v3"), ("8.6.1", "v2"), ("rtx-1.7.1", "v3")))
 def ex(request):
     version, backend = request.param
     trt = simulated_tensorrt(version)
-    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt, backend=backend) as e:
+    with load_demo(trt, backend) as e:
         yield e
 
 

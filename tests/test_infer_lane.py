@@ -13,20 +13,19 @@ import weakref
 import numpy as np
 import pytest
 
-import trt_exec
 from trt_exec._arguments import Arguments
 from trt_exec.errors import ArrayError, BindingError, ClosedError, DTypeError, ShapeError
-from trt_exec.testing import DEMO_NETWORK, build_engine, reference, simulated_tensorrt
+from trt_exec.testing import DEMO_NETWORK, reference, simulated_tensorrt
 from trt_exec.testing.matrix import subset
 
-from .helpers import demo_inputs
+from .helpers import demo_inputs, load_demo
 
 
 @pytest.fixture(params=subset(("10.16.1", "v3"), ("8.6.1", "v2"), ("rtx-1.7.1", "v3")))
 def ex(request):
     version, backend = request.param
     trt = simulated_tensorrt(version)
-    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt, backend=backend) as e:
+    with load_demo(trt, backend) as e:
         yield e
 
 

@@ -26,14 +26,14 @@ from trt_exec.errors import (
 from trt_exec.testing import DEMO_NETWORK, build_engine, reference, simulated_tensorrt
 from trt_exec.testing.matrix import releases_with, subset
 
-from ..helpers import demo_inputs, gpu_unavailable_reason
+from ..helpers import demo_inputs, gpu_unavailable_reason, load_demo
 
 
 @pytest.fixture(params=subset(("10.16.1", "v3"), ("8.6.1", "v2"), ("11.4.0", "v3")))
 def host_ex(request):
     version, backend = request.param
     trt = simulated_tensorrt(version)
-    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt, backend=backend) as ex:
+    with load_demo(trt, backend) as ex:
         yield ex
 
 

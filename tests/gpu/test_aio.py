@@ -11,6 +11,8 @@ import pytest
 import trt_exec
 from trt_exec.testing import DEMO_NETWORK, build_engine, reference
 
+from ..helpers import load_demo
+
 pytestmark = pytest.mark.gpu
 
 
@@ -23,7 +25,7 @@ def _inputs(i: int) -> dict[str, np.ndarray]:
 def test_concurrent_ainfer_on_the_gpu(gpu_trt):
     trt, backend = gpu_trt
     inputs = [_inputs(i) for i in range(64)]
-    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt, backend=backend) as ex:
+    with load_demo(trt, backend) as ex:
         assert ex.device == 0
 
         async def main() -> list[dict[str, np.ndarray]]:
@@ -40,7 +42,7 @@ def test_concurrent_ainfer_on_the_gpu(gpu_trt):
 
 def test_cancelled_ainfer_leaves_the_executor_usable(gpu_trt):
     trt, backend = gpu_trt
-    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt, backend=backend) as ex:
+    with load_demo(trt, backend) as ex:
 
         async def main() -> dict[str, np.ndarray]:
             tasks = [asyncio.ensure_future(ex.ainfer(_inputs(i))) for i in range(8)]

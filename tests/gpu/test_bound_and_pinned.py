@@ -13,7 +13,7 @@ import trt_exec
 from trt_exec.errors import StaleBindingError
 from trt_exec.testing import DEMO_NETWORK, InputSpec, NetworkSpec, OpSpec, build_engine, reference
 
-from ..helpers import demo_inputs
+from ..helpers import demo_inputs, load_demo
 
 pytestmark = pytest.mark.gpu
 
@@ -29,12 +29,18 @@ BIG = NetworkSpec(
 @pytest.fixture
 def ex(gpu_trt):
     trt, backend = gpu_trt
-    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt, backend=backend) as e:
+    with load_demo(trt, backend) as e:
         yield e
 
 
 def _ref(inputs):
     return reference(DEMO_NETWORK, {k: np.asarray(v) for k, v in inputs.items()})
+
+
+def _check(outs, fresh, host):
+    """Each output (a device array, read with ``host``) is the reference of inputs ``fresh``."""
+    for name, want in _ref(fresh).items():
+        np.testing.assert_allclose(host(outs[name]), want, rtol=1e-6)
 
 
 def _torch_demo(torch, batch):
@@ -71,8 +77,7 @@ def test_bound_call_torch_in_out(gpu_trt, graphs):
             torch.cuda.synchronize()
             res = call()
             assert res["sum"] is outs["sum"]
-            for name, want in _ref(fresh).items():
-                np.testing.assert_allclose(outs[name].cpu().numpy(), want, rtol=1e-6)
+            _check(outs, fresh, lambda t: t.cpu().numpy())
         event = call.launch()
         assert event is not None
         stream.synchronize()
@@ -88,9 +93,7 @@ def test_bound_call_numpy_through_staging(ex):
         fresh = demo_inputs(4, seed=seed)
         for k in inputs:
             inputs[k][...] = fresh[k]
-        out = call()
-        for name, want in _ref(fresh).items():
-            np.testing.assert_allclose(out[name], want, rtol=1e-6)
+        _check(call(), fresh, np.asarray)
 
 
 def test_bound_call_refuses_after_profile_switch_on_gpu(ex):
@@ -149,15 +152,13 @@ def test_large_outputs_come_in_lent_pinned_blocks(gpu_trt):
 def test_infer_lane_with_torch_in_and_out(gpu_trt, graphs):
     torch = pytest.importorskip("torch")
     trt, backend = gpu_trt
-    plan = build_engine(trt, DEMO_NETWORK)
-    with trt_exec.load(plan, tensorrt=trt, backend=backend, cuda_graphs=graphs) as e:
+    with load_demo(trt, backend, cuda_graphs=graphs) as e:
         tin, outs = _torch_demo(torch, 3)
         for seed in range(4):  # the same tensors: the lane from the second call on
             fresh = _refill(torch, tin, seed)
             res = e.infer(tin, outputs=outs)
             assert res["sum"] is outs["sum"] and list(res) == ["sum", "act"]
-            for name, want in _ref(fresh).items():
-                np.testing.assert_allclose(outs[name].cpu().numpy(), want, rtol=1e-6)
+            _check(outs, fresh, lambda t: t.cpu().numpy())
         other = torch.empty((3, 4), device="cuda")  # another output tensor: the full path
         res = e.infer(tin, outputs={"sum": other, "act": outs["act"]})
         np.testing.assert_allclose(other.cpu().numpy(), _ref(fresh)["sum"], rtol=1e-6)
@@ -188,8 +189,7 @@ def test_infer_lane_notices_requires_grad(ex):
 def test_bound_launch_goes_into_a_caller_capture(gpu_trt, graphs):
     torch = pytest.importorskip("torch")
     trt, backend = gpu_trt
-    plan = build_engine(trt, DEMO_NETWORK)
-    with trt_exec.load(plan, tensorrt=trt, backend=backend, cuda_graphs=graphs) as e:
+    with load_demo(trt, backend, cuda_graphs=graphs) as e:
         tin, outs = _torch_demo(torch, 2)
         side = torch.cuda.Stream()
         call = e.bind(tin, outputs=outs, stream=side)
@@ -202,16 +202,14 @@ def test_bound_launch_goes_into_a_caller_capture(gpu_trt, graphs):
             fresh = _refill(torch, tin, seed)
             g.replay()
             torch.cuda.synchronize()
-            for name, want in _ref(fresh).items():
-                np.testing.assert_allclose(outs[name].cpu().numpy(), want, rtol=1e-6)
+            _check(outs, fresh, lambda t: t.cpu().numpy())
 
 
 @pytest.mark.parametrize("graphs", [False, True])
 def test_infer_async_lane_with_torch_in_and_out(gpu_trt, graphs):
     torch = pytest.importorskip("torch")
     trt, backend = gpu_trt
-    plan = build_engine(trt, DEMO_NETWORK)
-    with trt_exec.load(plan, tensorrt=trt, backend=backend, cuda_graphs=graphs) as e:
+    with load_demo(trt, backend, cuda_graphs=graphs) as e:
         tin, outs = _torch_demo(torch, 3)
         for seed in range(4):  # the same tensors: the lane from the second call on
             fresh = _refill(torch, tin, seed)
@@ -220,8 +218,7 @@ def test_infer_async_lane_with_torch_in_and_out(gpu_trt, graphs):
             assert result.event is not None and result["sum"] is outs["sum"]
             result.synchronize()
             assert result.done()
-            for name, want in _ref(fresh).items():
-                np.testing.assert_allclose(outs[name].cpu().numpy(), want, rtol=1e-6)
+            _check(outs, fresh, lambda t: t.cpu().numpy())
         # Each lane result owns an event of the executor's pool until it is collected.
         r1 = e.infer_async(tin, outputs=outs)
         r2 = e.infer_async(tin, outputs=outs)
@@ -295,8 +292,7 @@ def test_graph_replays_stay_right_across_rebinds_and_evictions(gpu_trt):
                 fresh = _refill(torch, tin, seed)
                 call()
                 call()  # the second run replays
-                for name, want in _ref(fresh).items():
-                    np.testing.assert_allclose(outs[name].cpu().numpy(), want, rtol=1e-6)
+                _check(outs, fresh, lambda t: t.cpu().numpy())
                 other = demo_inputs(1, seed=seed + 10)
                 for name, want in _ref(other).items():
                     np.testing.assert_allclose(e.infer(other)[name], want, rtol=1e-6)
@@ -356,6 +352,5 @@ def test_cupy_arrays_on_the_default_stream_take_the_lane(gpu_trt, non_blocking, 
             for k in cin:
                 cin[k].set(fresh[k])  # on the producer stream
             e.infer(cin, outputs=outs)
-            for name, want in _ref(fresh).items():
-                np.testing.assert_allclose(cp.asnumpy(outs[name]), want, rtol=1e-6)
+            _check(outs, fresh, cp.asnumpy)
         assert len(validated) == (5 if non_blocking else 2)

@@ -11,6 +11,8 @@ import pytest
 import trt_exec
 from trt_exec.testing import DEMO_NETWORK, build_engine, reference
 
+from ..helpers import load_demo
+
 pytestmark = pytest.mark.gpu
 
 THREADS, CALLS = 8, 250
@@ -46,7 +48,7 @@ def _hammer(run) -> list[str]:
 
 def test_one_executor_shared_by_threads(gpu_trt):
     trt, backend = gpu_trt
-    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt, backend=backend) as ex:
+    with load_demo(trt, backend) as ex:
         assert _hammer(ex.infer) == []
 
 

@@ -12,7 +12,7 @@ import trt_exec
 from trt_exec.errors import ArrayError, DTypeError, ShapeError
 from trt_exec.testing import DEMO_NETWORK, InputSpec, NetworkSpec, OpSpec, build_engine, reference
 
-from ..helpers import demo_inputs
+from ..helpers import demo_inputs, load_demo
 
 pytestmark = pytest.mark.gpu
 
@@ -38,7 +38,7 @@ def _to_numpy(t):
 @pytest.fixture
 def ex(gpu_trt):
     trt, backend = gpu_trt
-    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt, backend=backend) as e:
+    with load_demo(trt, backend) as e:
         yield e
 
 

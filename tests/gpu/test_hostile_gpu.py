@@ -9,11 +9,10 @@ import os
 import numpy as np
 import pytest
 
-import trt_exec
 from trt_exec.errors import ClosedError
-from trt_exec.testing import DEMO_NETWORK, build_engine, reference
+from trt_exec.testing import DEMO_NETWORK, reference
 
-from ..helpers import demo_inputs
+from ..helpers import demo_inputs, load_demo
 
 pytestmark = pytest.mark.gpu
 
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.gpu
 @pytest.fixture
 def ex(gpu_trt):
     trt, backend = gpu_trt
-    with trt_exec.load(build_engine(trt, DEMO_NETWORK), tensorrt=trt, backend=backend) as e:
+    with load_demo(trt, backend) as e:
         yield e
 
 
