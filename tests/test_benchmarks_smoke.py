@@ -88,9 +88,9 @@ def test_instruction_rows_run_the_steady_paths_they_name() -> None:
         "lanes = [e._lane for e in opened if e._lane is not None]\n"
         "alanes = [e._alane for e in opened if e._alane is not None]\n"
         "print(json.dumps({\n"
-        "  'bound': [c._plan.program is not None for c in (b, gb, nb)],\n"
-        "  'lanes': [lane.plan.program is not None for lane in lanes],\n"
-        "  'alanes': [lane.plan.async_program is not None for lane in alanes]}))\n"
+        "  'bound': [c._plan.fixed() is not None for c in (b, gb, nb)],\n"
+        "  'lanes': [lane.plan.fixed() is not None for lane in lanes],\n"
+        "  'alanes': [lane.plan.fixed(asynchronous=True) is not None for lane in alanes]}))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120

@@ -109,7 +109,9 @@ class Plan:
         "replay",
         "program",
         "programmable",
-        "async_program",
+        "steady",
+        "steady_async",
+        "order",
         "names",
         "all_new",
     )
@@ -123,6 +125,7 @@ class Plan:
         device: dict[str, int],
         host_inputs: tuple[str, ...],
         staged: list[Staged],
+        ordered: bool,
     ) -> None:
         state = ex._state
         self.ex = ex
@@ -146,13 +149,21 @@ class Plan:
         #: while the context holds the plan's shapes and addresses; dropped when it rebinds.
         self.replay: Any = None
         #: A synchronous run fixed into one function by the data path (DataPath.program) after
-        #: a run the general way, for a plan with no caller numpy output; valid while the
-        #: context holds this plan's epoch (and the program says it is not stale).
+        #: a run the general way, for a plan with numpy inputs or new numpy outputs (none into
+        #: a caller numpy array); valid while the context holds this plan's epoch (and the
+        #: program says it is not stale).
         self.program: Any = None
-        #: The same for infer_async's lane on device arrays (DataPath.async_program).
-        self.async_program: Any = None
         self.programmable = all(not s[4] for s in staged)
         self.names = tuple(ex.outputs)
+        #: For a plan on caller device arrays only: the whole synchronous run, lock and epoch
+        #: check included (DataPath.device_program), made after a run the general way; called
+        #: with the caller's outputs, it returns the result, or None (nothing done) when the
+        #: caller must take :meth:`run`. ``steady_async``: the same for infer_async's lane.
+        self.steady: Any = _unready
+        self.steady_async: Any = _unready
+        #: Whether the outputs a run is given are already in engine order (a bound call's), or
+        #: the result must put them in it (infer's: the caller's dict may be in any order).
+        self.order = None if ordered or len(self.names) == 1 else self.names
         self.all_new = all(kind == 1 for _, kind in self.kinds)
 
     @classmethod
@@ -196,7 +207,7 @@ class Plan:
                     device[name] = addr
                     continue
             staged.append((name, spec.nbytes(shape), shape, spec.dtype, given is not None))
-        plan = cls(ex, stream, k, shapes, device, tuple(host_inputs), staged)
+        plan = cls(ex, stream, k, shapes, device, tuple(host_inputs), staged, True)
         plan._bind_all(api, dp)
         return plan
 
@@ -228,7 +239,16 @@ class Plan:
                 shape = out_shapes[name]
                 staged.append((name, spec.nbytes(shape), shape, spec.dtype, False))
         shapes = {name: arr.shape for name, arr in arrays.items()}
-        return cls(ex, stream, state.profile, shapes, device, tuple(host_inputs), staged)
+        return cls(ex, stream, state.profile, shapes, device, tuple(host_inputs), staged, False)
+
+    def fixed(self, asynchronous: bool = False) -> Any:
+        """The function a repeated run goes through, None while there is none (introspection:
+        tests, debugging): the device program (:attr:`steady`, or :attr:`steady_async`), else
+        for a synchronous run the data path's :attr:`program`."""
+        made = self.steady_async if asynchronous else self.steady
+        if made is not _unready:
+            return made
+        return None if asynchronous else self.program
 
     # --- the runs -------------------------------------------------------------------------------
     def run(
@@ -289,7 +309,21 @@ class Plan:
         for name, nbytes, _, _, _ in staged:
             dp.download(name, nbytes, stream)
         dp.complete(stream)
-        if self.programmable:  # (again after another call changed the context: rare)
+        if not self.host_inputs and not staged:  # device arrays only
+            # (again after another call changed the context: rare)
+            self.steady = (
+                dp.device_program(
+                    ex,
+                    self.epoch,
+                    stream,
+                    api.enqueue,
+                    ex._enqueue_failed,
+                    ex._state.graph_key() if ex._graphs else None,
+                    self.order,
+                )
+                or _unready
+            )
+        elif self.programmable:  # (again after another call changed the context: rare)
             self.program = dp.program(
                 [(n, self.shapes[n], host[n].dtype) for n in self.host_inputs],
                 [(n, nbytes, shape, dtype) for n, nbytes, shape, dtype, _ in staged],
@@ -322,11 +356,6 @@ class Plan:
         lock = ex._lock
         lock.acquire()  # not `with`: see run()
         try:
-            program = self.async_program
-            if program is not None and ex._state.epoch == self.epoch:
-                made: AsyncResult | None = program({n: objects[n] for n in self.names})
-                if made is not None:
-                    return made
             dp = self._enqueue_async(host, stream, True)
             if dp is None:
                 return None
@@ -334,7 +363,19 @@ class Plan:
             if not self.host_inputs:  # (made again after another call changed the context)
                 api = ex._res.api
                 assert api is not None
-                self.async_program = dp.async_program(stream, api.enqueue, ex._enqueue_failed)
+                self.steady_async = (
+                    dp.device_program(
+                        ex,
+                        self.epoch,
+                        stream,
+                        api.enqueue,
+                        ex._enqueue_failed,
+                        None,
+                        self.order,
+                        asynchronous=True,
+                    )
+                    or _unready
+                )
             return result
         finally:
             lock.release()
@@ -430,6 +471,12 @@ class Plan:
             self.epoch = ex._state.epoch
 
 
+def _unready(objects: Mapping[str, Any]) -> None:
+    """:attr:`Plan.steady` until the data path made the device program (and where it makes
+    none): nothing done, take :meth:`Plan.run`."""
+    return None
+
+
 class BoundCall:
     """A call fixed by :meth:`~trt_exec.executor.BaseExecutor.bind`; see the module docstring.
 
@@ -461,8 +508,10 @@ class BoundCall:
 
     def __call__(self) -> dict[str, Any]:
         """Run synchronously; every output by name, in engine order."""
-        out = self._plan.run(self._host, self._objects, self._into, False)
-        assert out is not None  # only infer's lane gets None
+        out: dict[str, Any] | None = self._plan.steady(self._objects)
+        if out is None:  # no device program (yet): the plan's run
+            out = self._plan.run(self._host, self._objects, self._into, False)
+            assert out is not None  # only infer's lane gets None
         return out
 
     def launch(self, stream: Any = None) -> Any:

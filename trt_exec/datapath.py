@@ -22,7 +22,7 @@ from .discovery import is_simulated
 from .errors import ArrayError, CudaUnavailableError
 from .results import AsyncResult, EventResult, ResultBuilder
 
-__all__ = ["DataPath", "HostDataPath", "make_data_path"]
+__all__ = ["DataPath", "HostDataPath", "Owner", "make_data_path"]
 
 _from_buffer = ctypes.c_char.from_buffer
 _addressof = ctypes.addressof
@@ -37,6 +37,29 @@ def _address(array: np.ndarray) -> int:
     if array.flags.writeable and array.nbytes:
         return _addressof(_from_buffer(array))  # type: ignore[arg-type]
     return int(array.ctypes.data)
+
+
+class _Lock(Protocol):
+    def acquire(self, blocking: bool = ..., timeout: float = ...) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+class _Epoch(Protocol):
+    @property
+    def epoch(self) -> int: ...
+
+
+class Owner(Protocol):
+    """What a :meth:`DataPath.device_program` needs of the executor whose call it runs: its
+    lock (read on every run: a forked child gets a new one) and its context state's ``epoch``
+    (:class:`~trt_exec._context_state.ContextState`)."""
+
+    @property
+    def _lock(self) -> _Lock: ...
+
+    @property
+    def _state(self) -> _Epoch: ...
 
 
 class DataPath(Protocol):
@@ -196,12 +219,22 @@ class DataPath(Protocol):
         outputs, or None (nothing done) once it is stale."""
         ...
 
-    def async_program(
-        self, stream: int, enqueue: Callable[[int], bool], failed: Callable[[int], NoReturn]
-    ) -> Callable[[dict[str, Any]], AsyncResult | None] | None:
-        """:meth:`program` for a repeated asynchronous call on caller device arrays: TensorRT's
-        ``enqueue``, then :meth:`event_result` over the outputs given; None (nothing done) once
-        stale. None where there is no faster way."""
+    def device_program(
+        self,
+        owner: Owner,
+        epoch: int,
+        stream: int,
+        enqueue: Callable[[int], bool],
+        failed: Callable[[int], NoReturn],
+        graph: Hashable | None,
+        order: tuple[str, ...] | None,
+        asynchronous: bool = False,
+    ) -> Callable[[dict[str, Any]], Any] | None:
+        """A repeated call on caller device arrays only, fixed into one function with its
+        caller's part (``owner``'s lock held, ``owner._state.epoch == epoch`` checked): TensorRT's
+        ``enqueue`` or the graph for ``graph``, then a synchronize and the outputs given as a new
+        dict (in ``order`` when given) or, ``asynchronous``, :meth:`event_result` over them; None
+        (nothing done) once stale. None where there is no faster way."""
         ...
 
     def replayer(self, key: Hashable) -> Callable[[int], bool] | None:
@@ -374,9 +407,17 @@ class HostDataPath:
     ) -> Callable[[Sequence[np.ndarray]], list[np.ndarray] | None] | None:
         return None  # inputs are read in place, outputs copied: nothing to fix
 
-    def async_program(
-        self, stream: int, enqueue: Callable[[int], bool], failed: Callable[[int], NoReturn]
-    ) -> Callable[[dict[str, Any]], AsyncResult | None] | None:
+    def device_program(
+        self,
+        owner: Owner,
+        epoch: int,
+        stream: int,
+        enqueue: Callable[[int], bool],
+        failed: Callable[[int], NoReturn],
+        graph: Hashable | None,
+        order: tuple[str, ...] | None,
+        asynchronous: bool = False,
+    ) -> Callable[[dict[str, Any]], Any] | None:
         return None
 
     def close(self) -> None:

@@ -271,7 +271,10 @@ class BaseExecutor(_fork.NotCopyable):
         lane = self._lane
         req = profile if profile is not None else self._fixed_profile  # the profile requested
         if lane is not None and lane.matches(inputs, outputs, req):
-            out = lane.plan.run(inputs, outputs or _NONE, _NONE, True)
+            plan = lane.plan
+            out: dict[str, Any] | None = plan.steady(outputs)  # None: no device program (yet), or a stale one
+            if out is None:
+                out = plan.run(inputs, outputs or _NONE, _NONE, True)
             if out is not None:  # None: a profile switch since; the full path below
                 return out
         arrays, verify = self._args.inputs(inputs)
@@ -318,7 +321,9 @@ class BaseExecutor(_fork.NotCopyable):
         lane = self._alane
         request = profile if profile is not None else self._fixed_profile
         if lane is not None and lane.matches(inputs, outputs, request, stream):
-            out = lane.plan.run_async(inputs, outputs or _NONE)
+            out: AsyncResult | None = lane.plan.steady_async(outputs)  # as in infer()
+            if out is None:
+                out = lane.plan.run_async(inputs, outputs or _NONE)
             if out is not None:  # None: a profile switch since; the full path below
                 return out
         arrays, verify = self._args.inputs(inputs)

@@ -74,7 +74,7 @@ def _bound_twice(drv: HostCuda, ex):
     call = ex.bind({"x": x}, outputs={"y": y})
     call()
     call()
-    assert call._plan.program is not None
+    assert call._plan.fixed() is not None
     return x, y, call
 
 
@@ -93,7 +93,7 @@ def test_a_repeated_bound_call_is_one_program(drv, load, graphs):
         calls, out = _run_calls(drv, call)
         assert out["y"] is y
         np.testing.assert_array_equal(y.host, want)
-    assert call._plan.program is not None
+    assert call._plan.fixed() is not None
     if graphs:  # the captured enqueue, replayed: TensorRT is not called
         assert calls == ["cuGraphLaunch", "cuStreamSynchronize"]
         assert ex.cuda_graphs["hits"] >= 2
@@ -108,7 +108,7 @@ def test_numpy_repeats_upload_enqueue_download_in_one_program(drv, load, graphs)
         x = np.full((2, ROW), seed, np.float32)
         calls, out = _run_calls(drv, lambda x=x: ex.infer({"x": x}))
         np.testing.assert_array_equal(out["y"], x)
-    assert ex._lane is not None and ex._lane.plan.program is not None
+    assert ex._lane is not None and ex._lane.plan.fixed() is not None
     enqueue = ["cuGraphLaunch"] if graphs else ENQUEUE
     assert calls == ["cuMemcpyHtoDAsync", *enqueue, "cuMemcpyDtoHAsync", "cuStreamSynchronize"]
 
@@ -119,12 +119,12 @@ def test_a_replaced_buffer_makes_the_program_stale(drv, load):
     call = ex.bind({"x": small.copy()})
     call()
     call()
-    program = call._plan.program
+    program = call._plan.fixed()
     assert program is not None
     ex.infer({"x": np.full((64, ROW), 3, np.float32)})  # grows the owned buffers
     assert program([small]) is None  # stale: nothing done
     np.testing.assert_array_equal(call()["y"], small)  # the general path, then a new program
-    assert call._plan.program is not None and call._plan.program is not program
+    assert call._plan.fixed() is not None and call._plan.fixed() is not program
     np.testing.assert_array_equal(call()["y"], small)
 
 
@@ -153,11 +153,11 @@ def test_an_evicted_graph_is_captured_again(drv, load):
     call = ex.bind({"x": a}, outputs={"y": drv.array((2, ROW))})
     call()
     call()
-    program = call._plan.program
+    program = call._plan.fixed()
     out = drv.array((2, ROW))
     ex.infer({"x": b}, outputs={"y": out})  # its graph evicts the call's
     ex.infer({"x": b}, outputs={"y": out})
-    assert program(()) is None  # stale: its graph was destroyed
+    assert program({}) is None  # stale: its graph was destroyed
     calls, _ = _run_calls(drv, call)
     assert "cuStreamBeginCapture" in calls and "cuGraphLaunch" not in calls
 
@@ -203,7 +203,7 @@ def test_a_repeated_infer_async_is_one_program_and_its_events_come_back(drv, loa
         assert result.outputs == {"y": y}
         result.synchronize()
         np.testing.assert_array_equal(y.host, want)
-    assert ex._alane.plan.async_program is not None
+    assert ex._alane.plan.fixed(asynchronous=True) is not None
     assert calls == [*ENQUEUE, "cuEventRecord"]  # no context switch, wait or lookup
     pool = ex._res.data_path._pool
     del result
@@ -220,7 +220,7 @@ def test_a_repeated_infer_async_is_one_program_and_its_events_come_back(drv, loa
     ex.enable_cuda_graphs()  # graphs on: each call asks whether the stream is captured
     for _ in range(4):
         calls, result = _run_calls(drv, lambda: ex.infer_async({"x": x}, outputs={"y": y}))
-    assert "cuStreamIsCapturing" in calls and ex._alane.plan.async_program is None
+    assert "cuStreamIsCapturing" in calls and ex._alane.plan.fixed(asynchronous=True) is None
     ex.close()
     with pytest.raises(ClosedError):
         ex.infer_async({"x": x}, outputs={"y": y})
@@ -231,7 +231,7 @@ def test_a_failed_enqueue_raises_with_the_log_and_the_next_run_works(drv, load):
     x = np.ones((2, ROW), np.float32)
     for _ in range(3):  # the lane is kept from the second, its program made by the third
         ex.infer({"x": x})
-    assert ex._lane.plan.program is not None
+    assert ex._lane.plan.fixed() is not None
     drv.fail["cuMemcpyDtoDAsync"] = CUresult.CUDA_ERROR_LAUNCH_FAILED
     with pytest.raises(ExecutionError, match="failed to enqueue") as info:
         ex.infer({"x": x})
@@ -244,7 +244,7 @@ def test_a_failed_synchronize_raises_and_the_next_run_waits_for_the_stream(drv, 
     x = np.ones((2, ROW), np.float32)
     for _ in range(3):
         ex.infer({"x": x})
-    assert ex._lane.plan.program is not None
+    assert ex._lane.plan.fixed() is not None
     drv.fail["cuStreamSynchronize"] = CUresult.CUDA_ERROR_LAUNCH_FAILED
     with pytest.raises(ExecutionError, match="cuStreamSynchronize"):
         ex.infer({"x": x})
@@ -405,7 +405,7 @@ def test_results_keep_engine_order_whatever_the_callers_order(drv):
         for _ in range(4):  # full path, then the lane and its program
             out = ex.infer({"x": x}, outputs={"z": z, "y": y})
             assert list(out) == ["y", "z"] and out["y"] is y and out["z"] is z
-        assert ex._lane.plan.program is not None
+        assert ex._lane.plan.fixed() is not None
         call = ex.bind({"x": x}, outputs={"z": z, "y": y})
         for _ in range(3):
             assert list(call()) == ["y", "z"]
@@ -416,8 +416,8 @@ def test_after_close_infer_async_raises_without_touching_cuda(drv, load):
     x, y = drv.array((2, ROW)), drv.array((2, ROW))
     for _ in range(4):
         ex.infer_async({"x": x}, outputs={"y": y}).synchronize()
-    assert ex._alane.plan.async_program is not None
-    program = ex._alane.plan.async_program
+    assert ex._alane.plan.fixed(asynchronous=True) is not None
+    program = ex._alane.plan.fixed(asynchronous=True)
     ex.close()
     drv.calls.clear()
     assert program({"y": y}) is None  # stale: nothing done
@@ -459,7 +459,7 @@ def test_a_producer_stream_is_waited_on_unless_the_stream_follows_it(
     if waits:
         assert len(full) == 5 and getattr(ex._lane, "plan", None) is None  # full path always
     else:
-        assert len(full) == 2 and ex._lane.plan.program is not None
+        assert len(full) == 2 and ex._lane.plan.fixed() is not None
         assert calls == [*ENQUEUE, "cuStreamSynchronize"]
 
 
@@ -519,7 +519,7 @@ def test_a_cupy_array_changed_in_place_takes_the_full_path(drv, load, cupy):
     x, y = (_CupyArray(drv.array((2, ROW)), cupy) for _ in range(2))
     for _ in range(3):
         ex.infer({"x": x}, outputs={"y": y})
-    assert ex._lane.plan.program is not None
+    assert ex._lane.plan.fixed() is not None
     x.strides = (4, 4 * 2)  # transposed in place: the lane's token no longer matches
     with pytest.raises(trt_exec.errors.ArrayError, match="contiguous"):
         ex.infer({"x": x}, outputs={"y": y})
