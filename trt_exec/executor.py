@@ -272,7 +272,8 @@ class BaseExecutor(_fork.NotCopyable):
         req = profile if profile is not None else self._fixed_profile  # the profile requested
         if lane is not None and lane.matches(inputs, outputs, req):
             plan = lane.plan
-            out: dict[str, Any] | None = plan.steady(outputs)  # None: no device program (yet), or a stale one
+            # None: no device program (yet), or a stale one; then the plan's run.
+            out: dict[str, Any] | None = plan.steady(outputs)
             if out is None:
                 out = plan.run(inputs, outputs or _NONE, _NONE, True)
             if out is not None:  # None: a profile switch since; the full path below

@@ -7,6 +7,7 @@ The same paths run on CUDA itself in ``tests/gpu``."""
 from __future__ import annotations
 
 import sys
+import threading
 import types
 
 import numpy as np
@@ -160,6 +161,75 @@ def test_an_evicted_graph_is_captured_again(drv, load):
     assert program({}) is None  # stale: its graph was destroyed
     calls, _ = _run_calls(drv, call)
     assert "cuStreamBeginCapture" in calls and "cuGraphLaunch" not in calls
+
+
+def test_replays_by_programs_keep_the_lru_order_exact(drv, load):
+    # A program replays without touching the cache's order: its graph is the most recent
+    # already, since another key's lookup needs another binding (a new epoch: programs stale).
+    ex = load(cuda_graphs=2)
+    a, b = (ex.bind({"x": drv.array((2, ROW))}, outputs={"y": drv.array((2, ROW))}) for _ in "ab")
+    b(), a(), b()  # captured, captured, looked up again: b the most recent
+    calls, _ = _run_calls(drv, b)
+    assert calls == ["cuGraphLaunch", "cuStreamSynchronize"]  # b's program
+    hits = ex.cuda_graphs["hits"]
+    _run_calls(drv, b)
+    assert ex.cuda_graphs["hits"] == hits + 1  # a program's replay counts as a hit
+    calls, _ = _run_calls(drv, a)
+    assert "cuStreamBeginCapture" not in calls  # a's graph: looked up (its program was stale)
+    ex.bind({"x": drv.array((2, ROW))}, outputs={"y": drv.array((2, ROW))})()  # evicts one
+    replayed, _ = _run_calls(drv, a)
+    assert "cuStreamBeginCapture" not in replayed  # a kept: it was used last
+    captured, _ = _run_calls(drv, b)
+    assert "cuStreamBeginCapture" in captured  # b, the least recently used, was evicted
+
+
+class _Owner:
+    """What DataPath.device_program needs of an executor (trt_exec.datapath.Owner)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = types.SimpleNamespace(epoch=0)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_device_program_checks_its_owner_and_any_capture_since(drv, load, asynchronous):
+    ex = load(cuda_graphs=not asynchronous)
+    dp = ex._res.data_path
+    stream = dp.stream
+    runs = []
+
+    def enqueue(s: int) -> bool:
+        runs.append(s)
+        return True
+
+    if not asynchronous:
+        dp.capture("k", enqueue, stream)
+    owner = _Owner()
+    key = None if asynchronous else "k"
+    program = dp.device_program(owner, 0, stream, enqueue, None, key, None, asynchronous)
+    made = program({"y": 1})
+    if asynchronous:
+        assert made.outputs == {"y": 1} and runs == [stream]
+        made.synchronize()
+    else:
+        assert made == {"y": 1} and runs == [stream, stream]  # the capture's; then a launch
+    assert not owner._lock.locked()
+    owner._state.epoch = 1  # the owner's context changed since
+    assert program({"y": 1}) is None and not owner._lock.locked()
+    owner._state.epoch = 0
+    if not asynchronous:  # another capture (which may have evicted this graph)
+        dp.capture("other", enqueue, stream)
+        assert program({"y": 1}) is None
+        assert dp.device_program(owner, 0, stream, enqueue, None, key, None)({"y": 1}) == {"y": 1}
+    owner._lock.acquire()  # a run holds the owner's lock: here it waits, so try another thread
+    done = []
+    t = threading.Thread(target=lambda: done.append(program({"y": 1})))
+    t.start()
+    t.join(0.2)
+    assert t.is_alive() and not done
+    owner._lock.release()
+    t.join(5)
+    assert len(done) == 1
 
 
 @pytest.mark.parametrize("graphs", [False, True])

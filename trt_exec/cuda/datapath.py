@@ -102,8 +102,9 @@ class CudaDataPath(Programs):
         # Typed views of the staging buffers by (name, shape, dtype); cleared when any buffer
         # is replaced (see _stage and fetch).
         self._stages: dict[tuple[str, tuple[int, ...], np.dtype], Any] = {}
-        # Bumped when any owned buffer is replaced, graphs are turned on or off, or the data path
-        # closes: a program() made before then is stale.
+        # Bumped when any owned buffer is replaced, graphs are turned on or off, a graph is
+        # captured (it may evict another), or the data path closes: a program made before then
+        # is stale.
         self._generation = 0
         self._fetches: dict[tuple[str, tuple[int, ...], np.dtype], np.ndarray] = {}
 
@@ -531,6 +532,7 @@ class CudaDataPath(Programs):
         changes), then capture it for ``key`` (see :func:`trt_exec.cuda.graphs.capture`)."""
         cache = self._res.graphs
         assert cache is not None
+        self._generation += 1  # a capture may evict another graph: programs check again
         capture(self._drv, cache, key, enqueue, stream)
 
     def close(self) -> None:

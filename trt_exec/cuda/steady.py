@@ -83,8 +83,8 @@ class Programs:
         the steps of :meth:`input_address`, :meth:`replay`, :meth:`download`, :meth:`complete`
         and :meth:`fetch`, without a lookup or a frame each (~0.3 µs less per call on an H200
         host). It does nothing and returns None once it is stale: an owned buffer was replaced,
-        graphs were turned on or off, the graph destroyed, or the data path closed
-        (``_generation``); staging lent or in flight.
+        graphs were turned on or off, a graph captured (which may have destroyed this
+        one), or the data path closed (``_generation``); staging lent or in flight.
         None (no program) for empty or large tensors, which take the general path (see
         :data:`~trt_exec.cuda.pinned.REGISTER_MIN` and :data:`~trt_exec.cuda.pinned.LEND_MIN`),
         and when there is no graph for ``graph``."""
@@ -116,17 +116,14 @@ class Programs:
         h2d, d2h, launch = drv.cuMemcpyHtoDAsync, drv.cuMemcpyDtoHAsync, drv.cuGraphLaunch
         sync = drv.cuStreamSynchronize
         here, ctx, one_gpu = current, self._ctx, self._one_gpu
-        # With a graph: replayed as DataPath.replay does (a hit, kept most recent), while no
-        # graph was destroyed since (GraphCache.generation).
+        # With a graph: replayed as DataPath.replay does, while no graph was captured since
+        # (which may have destroyed it: capture() bumps _generation). A hit is counted; the LRU
+        # order needs no update: see device_program.
         graphs: Any = cache  # (typed Any: mypy does not narrow it inside the closure)
-        entries = None if cache is None else cache._entries
-        graph_generation = None if cache is None else cache.generation
         exec_ = None if pair is None else pair[1]
 
         def run(arrays: Sequence[np.ndarray]) -> list[np.ndarray] | None:
             if self._generation != generation or self._lent or self._upload_pending:
-                return None
-            if entries is not None and graphs.generation != graph_generation:
                 return None
             last = self._last_stream
             if not one_gpu or here.ctx is not ctx or (last is not None and last != stream):
@@ -142,13 +139,12 @@ class Programs:
                     if err:
                         raise_status("cuMemcpyHtoDAsync", err)
                 self._upload_stream = stream
-            if entries is None:
+            if exec_ is None:
                 start = errors.count
                 if not enqueue(stream):
                     failed(start)
             else:
                 graphs.hits += 1
-                entries.move_to_end(graph)
                 err = launch(exec_, stream)[0]
                 if err:
                     raise_status("cuGraphLaunch", err)
@@ -197,7 +193,13 @@ class Programs:
         result dict) folded in: ~0.5 µs less per call than a program inside the caller's
         :meth:`~trt_exec.bound.Plan.run` on an H200 host. A run leaves the upload stream
         (:meth:`complete`'s last step) as it was: at worst a later numpy program synchronizes
-        an idle stream once."""
+        an idle stream once.
+
+        A graph replay counts a hit but leaves the cache's LRU order as it is: its key is the
+        most recent already. The program was made right after its own lookup, and a lookup of
+        any other key since needed the context bound to other shapes or addresses, which moved
+        the owner's epoch (:class:`~trt_exec._context_state.ContextState`) and made the
+        program stale; the same holds for :meth:`program`, whose caller checks the epoch."""
         cache = self._res.graphs
         if (graph is None) != (cache is None) or (asynchronous and cache is not None):
             return None  # graphs turned on or off since
@@ -209,8 +211,6 @@ class Programs:
         launch, sync = drv.cuGraphLaunch, drv.cuStreamSynchronize
         here, ctx, one_gpu = current, self._ctx, self._one_gpu
         graphs: Any = cache  # (typed Any: mypy does not narrow it inside the closure)
-        entries = None if cache is None else cache._entries
-        graph_generation = None if cache is None else cache.generation
         exec_ = None if pair is None else pair[1]
 
         def run(objects: dict[str, Any]) -> dict[str, Any] | None:
@@ -219,18 +219,15 @@ class Programs:
             try:
                 if owner._state.epoch != epoch or self._generation != generation:
                     return None
-                if entries is not None and graphs.generation != graph_generation:
-                    return None
                 last = self._last_stream
                 if not one_gpu or here.ctx is not ctx or (last is not None and last != stream):
                     self.begin(stream)
-                if entries is None:
+                if exec_ is None:
                     start = errors.count
                     if not enqueue(stream):
                         failed(start)
                 else:
                     graphs.hits += 1
-                    entries.move_to_end(graph)
                     err = launch(exec_, stream)[0]
                     if err:
                         raise_status("cuGraphLaunch", err)
