@@ -102,7 +102,6 @@ class Arguments:
         "_num_profiles",
         "_shape_inputs",
         "_alias_ok",
-        "int_types",
     )
 
     def __init__(
@@ -123,9 +122,6 @@ class Arguments:
         self._seen_out: dict[str, list[list[Any]]] = {}
         self._choices: dict[tuple[Any, ...], int] = {}  # (requested, *shapes) -> profile
         self._shape_inputs = frozenset(n for n, s in inputs.items() if s.is_shape_tensor)
-        #: ``[int] * io_count``: what ``list(map(type, addresses.values()))`` is for plain ints
-        #: (execute()'s shortcut: every address already bound to exactly these values).
-        self.int_types = [int] * len(self._specs)
         # The device arrays (outputs, then inputs) of the last call found free of aliasing.
         self._alias_ok: tuple[DeviceArray, ...] | None = None
 
@@ -320,7 +316,7 @@ class Arguments:
     def addresses(self, addresses: Any, stream: Any) -> int:
         """Check :meth:`~trt_exec.executor.BaseExecutor.execute`'s arguments; the stream handle.
         (``execute`` skips it when every address is already bound to exactly these plain ints:
-        names and values TensorRT accepted, see :attr:`int_types`.)"""
+        names and values TensorRT accepted.)"""
         if not isinstance(addresses, Mapping):
             raise BindingError(
                 f"execute(): addresses must be a mapping of tensor name to device pointer, got "
