@@ -128,8 +128,9 @@ def test_execute_remembers_only_an_equal_mapping_of_plain_ints(executed):
     with pytest.raises(ArrayError, match="'x'"):
         ex.execute(addrs, 0)
     addrs["x"] = x
-    with pytest.raises(ArrayError, match="stream"):
-        ex.execute(addrs, True)
+    for bad in (True, -1, 1.0):  # every address bound as given: the stream is checked still
+        with pytest.raises(ArrayError, match="stream"):
+            ex.execute(addrs, bad)
 
 
 def test_after_valid_addresses_a_host_array_is_refused_by_name(executed):
