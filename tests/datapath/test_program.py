@@ -296,6 +296,28 @@ def test_a_repeated_infer_async_is_one_program_and_its_events_come_back(drv, loa
         ex.infer_async({"x": x}, outputs={"y": y})
 
 
+def test_a_failed_record_or_event_wait_in_infer_async_raises_and_loses_no_event(drv, load):
+    ex = load()
+    x, y = drv.array((2, ROW)), drv.array((2, ROW))
+    for _ in range(3):  # the lane kept from the second call, its program made by the third
+        ex.infer_async({"x": x}, outputs={"y": y}).synchronize()
+    assert ex._alane.plan.fixed(asynchronous=True) is not None
+    pool = ex._res.data_path._pool
+    free = len(pool.free)
+    drv.fail["cuEventRecord"] = CUresult.CUDA_ERROR_LAUNCH_FAILED
+    with pytest.raises(ExecutionError, match="cuEventRecord failed with CUDA_ERROR_LAUNCH_FAILED"):
+        ex.infer_async({"x": x}, outputs={"y": y})
+    assert len(pool.free) == free  # the event went back to the pool
+    result = ex.infer_async({"x": x}, outputs={"y": y})
+    drv.fail["cuEventSynchronize"] = CUresult.CUDA_ERROR_LAUNCH_FAILED
+    with pytest.raises(ExecutionError, match="cuEventSynchronize failed"):
+        result.synchronize()
+    _fill(x, 3)
+    np.testing.assert_array_equal(
+        ex.infer_async({"x": x}, outputs={"y": y}).synchronize().outputs["y"].host, x.host
+    )
+
+
 def test_a_failed_enqueue_raises_with_the_log_and_the_next_run_works(drv, load):
     ex = load()
     x = np.ones((2, ROW), np.float32)
