@@ -366,6 +366,12 @@ class _Tensor:
     def stride(self) -> tuple[int, ...]:
         return self._stride
 
+    def is_contiguous(self) -> bool:  # torch's: C strides, size-1 dimensions aside
+        return all(
+            n == 1 or s == want
+            for n, s, want in zip(self.shape, self._stride, (self.shape[1], 1), strict=True)
+        )
+
     @property
     def __cuda_array_interface__(self) -> dict:
         if self.requires_grad:

@@ -185,6 +185,29 @@ def test_infer_lane_notices_requires_grad(ex):
         ex.infer(tin)
 
 
+def test_infer_lane_notices_a_layout_changed_in_place(ex):
+    """The lane reads is_contiguous() for the strides (validation found them C-contiguous): a
+    tensor restrided in place is refused as a new one would be; a stride change over a
+    dimension of size 1 keeps the layout, and the call runs."""
+    torch = pytest.importorskip("torch")
+    tin = {k: torch.from_numpy(v).cuda() for k, v in demo_inputs(2).items()}
+    ex.infer(tin)
+    ex.infer(tin)
+    x = tin["x"]
+    fresh = torch.empty_strided((2, 4), (1, 2), device="cuda")
+    with pytest.raises(trt_exec.ArrayError, match="'x'"):  # what a new such tensor gets
+        ex.infer({"x": fresh, "y": tin["y"]})
+    x.as_strided_((2, 4), (1, 2))  # the lane's own tensor, restrided in place
+    with pytest.raises(trt_exec.ArrayError, match="'x'"):
+        ex.infer(tin)
+    row = {k: v[:1].clone() for k, v in tin.items()}
+    ex.infer(row)
+    ex.infer(row)  # the lane for shape (1, 4)
+    row["x"].as_strided_((1, 4), (99, 1))  # the size-1 dimension's stride: the same layout
+    res = ex.infer(row)
+    _check(res, {k: v.cpu().numpy() for k, v in row.items()}, np.asarray)
+
+
 @pytest.mark.parametrize("graphs", [False, True])
 def test_bound_launch_goes_into_a_caller_capture(gpu_trt, graphs):
     torch = pytest.importorskip("torch")
