@@ -106,7 +106,7 @@ class Lane:
         # Each remembered device array is the very object given for its name, unchanged (torch:
         # torch_token's fields compared one by one, no tuple built: ~0.3 µs less a tensor; and
         # is_contiguous() for the strides, which validation found C-contiguous: with the same
-        # shape, a contiguous tensor has the same layout, and the flag is ~0.1 µs cheaper
+        # shape, a contiguous tensor has the same layout, and the flag is ~0.06 µs cheaper
         # than building and comparing the stride tuple on an H200 host).
         for name, ref, read, token, shape, dtype, output in self.device:
             obj = (outputs if output else inputs).get(name)

@@ -72,8 +72,9 @@ class DataPath(Protocol):
     :meth:`capture` when there is no graph yet, when CUDA graphs are on and
     :meth:`can_capture`); :meth:`download` per host-bound output; :meth:`finish`; and, for
     synchronous calls, :meth:`synchronize` (or both in one: :meth:`complete`) then
-    :meth:`fetch` / :meth:`fetch_into`. A synchronous call repeated as it is may be fixed into one
-    function by :meth:`program` (bound calls and ``infer``'s lane).
+    :meth:`fetch` / :meth:`fetch_into`. A call repeated as it is may be fixed into one function:
+    :meth:`program` (a synchronous bound call or ``infer`` lane with numpy arrays),
+    :meth:`device_program` (bound calls and both lanes on caller device arrays).
     """
 
     @property
