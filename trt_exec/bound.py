@@ -311,18 +311,7 @@ class Plan:
         dp.complete(stream)
         if not self.host_inputs and not staged:  # device arrays only
             # (again after another call changed the context: rare)
-            self.steady = (
-                dp.device_program(
-                    ex,
-                    self.epoch,
-                    stream,
-                    api.enqueue,
-                    ex._enqueue_failed,
-                    ex._state.graph_key() if ex._graphs else None,
-                    self.order,
-                )
-                or _unready
-            )
+            self.steady = self._device_program(api, dp, False)
         elif self.programmable:  # (again after another call changed the context: rare)
             self.program = dp.program(
                 [(n, self.shapes[n], host[n].dtype) for n in self.host_inputs],
@@ -363,19 +352,7 @@ class Plan:
             if not self.host_inputs:  # (made again after another call changed the context)
                 api = ex._res.api
                 assert api is not None
-                self.steady_async = (
-                    dp.device_program(
-                        ex,
-                        self.epoch,
-                        stream,
-                        api.enqueue,
-                        ex._enqueue_failed,
-                        None,
-                        self.order,
-                        asynchronous=True,
-                    )
-                    or _unready
-                )
+                self.steady_async = self._device_program(api, dp, True)
             return result
         finally:
             lock.release()
@@ -424,6 +401,23 @@ class Plan:
             self._upload(api, dp, host, stream, False)
         self.ex._run(api, dp, stream, False)
         return dp
+
+    def _device_program(self, api: TensorRTApi, dp: DataPath, asynchronous: bool) -> Any:
+        """:attr:`steady` (or :attr:`steady_async`) after a run the general way: the data path's
+        device program for this plan's epoch, stream and graph, or :func:`_unready`."""
+        ex = self.ex
+        graph = ex._state.graph_key() if ex._graphs and not asynchronous else None
+        made = dp.device_program(
+            ex,
+            self.epoch,
+            self.stream,
+            api.enqueue,
+            ex._enqueue_failed,
+            graph,
+            self.order,
+            asynchronous,
+        )
+        return _unready if made is None else made
 
     def _closed(self) -> ClosedError:
         return ClosedError(
