@@ -261,6 +261,8 @@ def test_a_run_after_work_on_another_stream_waits_for_it(drv, load):
     calls, _ = _run_calls(drv, call)
     assert calls[0] == "cuStreamWaitEvent"  # ordered after the other stream's work
     assert calls[1:] == [*ENQUEUE, "cuStreamSynchronize"]
+    calls, _ = _run_calls(drv, call)  # that work is done now: no wait again
+    assert calls == [*ENQUEUE, "cuStreamSynchronize"]
 
 
 def test_a_repeated_infer_async_is_one_program_and_its_events_come_back(drv, load):
