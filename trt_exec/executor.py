@@ -405,7 +405,7 @@ class BaseExecutor(_fork.NotCopyable):
             # Every IO tensor already bound to exactly these plain ints (one C-level compare):
             # valid names and pointers, nothing to bind. Else check them, then bind what changed.
             # The types first: an array's == is elementwise, a float or a bool may equal an int.
-            # (A loop: ~0.2 µs less per call than comparing list(map(type, ...)) with a list.)
+            # (A loop: ~2,000 instructions less per call than list(map(type, ...)) == a list.)
             fresh = True
             if type(addresses) is dict and type(stream) is int and stream >= 0:
                 for ptr in addresses.values():
