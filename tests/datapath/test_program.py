@@ -207,12 +207,17 @@ def test_a_device_program_checks_its_owner_and_any_capture_since(drv, load, asyn
     owner = _Owner()
     key = None if asynchronous else "k"
     program = dp.device_program(owner, 0, stream, enqueue, None, key, None, asynchronous)
-    made = program({"y": 1})
+    calls, made = _run_calls(drv, lambda: program({"y": 1}))
     if asynchronous:
         assert made.outputs == {"y": 1} and runs == [stream]
+        assert calls == ["cuEventCreate", "cuEventRecord"]  # the pool was empty
         made.synchronize()
+        del made  # its event goes back to the pool: the next run records it again
+        calls, made = _run_calls(drv, lambda: program({"y": 1}))
+        assert calls == ["cuEventRecord"] and runs == [stream, stream]
     else:
-        assert made == {"y": 1} and runs == [stream, stream]  # the capture's; then a launch
+        assert made == {"y": 1} and runs == [stream, stream]  # the capture's warm-up and capture
+        assert calls == ["cuGraphLaunch", "cuStreamSynchronize"]  # the run: a replay
     assert not owner._lock.locked()
     owner._state.epoch = 1  # the owner's context changed since
     assert program({"y": 1}) is None and not owner._lock.locked()
