@@ -4,6 +4,12 @@ closed, bad arrays, data-dependent outputs, launch without device outputs)."""
 
 from __future__ import annotations
 
+import copy
+import gc
+import pickle
+import types
+import weakref
+
 import numpy as np
 import pytest
 
@@ -56,6 +62,32 @@ def test_bound_call_runs_and_reads_refilled_inputs(ex):
         out = call()
         _check(out, fresh)
     assert not np.shares_memory(out["sum"], first["sum"])  # each run returns new arrays
+
+
+def test_bound_call_returns_a_read_only_mapping_and_cannot_be_pickled(ex):
+    call = ex.bind(demo_inputs(2, seed=1))
+    out = call()
+    assert isinstance(out, types.MappingProxyType) and list(out) == ["sum", "act"]
+    with pytest.raises(TypeError):
+        out["sum"] = np.zeros(1)  # type: ignore[index]
+    for how in (pickle.dumps, copy.copy, copy.deepcopy):
+        with pytest.raises(TypeError, match="cannot be pickled or copied"):
+            how(call)
+
+
+def test_a_bound_call_goes_with_its_last_reference(ex):
+    # No reference cycle (the call's run refers to the call weakly): the call, and with it
+    # what it borrows, is released at once, without waiting for the garbage collector.
+    gc.disable()
+    try:
+        call = ex.bind(demo_inputs(2, seed=1))
+        call()
+        call()
+        ref = weakref.ref(call)
+        del call
+        assert ref() is None
+    finally:
+        gc.enable()
 
 
 def test_bound_call_writes_caller_outputs_in_place(ex):

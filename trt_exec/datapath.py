@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import math
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from types import ModuleType
 from typing import Any, NoReturn, Protocol
 
@@ -230,12 +230,15 @@ class DataPath(Protocol):
         graph: Hashable | None,
         order: tuple[str, ...] | None,
         asynchronous: bool = False,
-    ) -> Callable[[dict[str, Any]], Any] | None:
+        fallback: Callable[[Mapping[str, Any]], Any] | None = None,
+    ) -> Callable[[Any], Any] | None:
         """A repeated call on caller device arrays only, fixed into one function with its
         caller's part (``owner``'s lock held, ``owner._state.epoch == epoch`` checked): TensorRT's
         ``enqueue`` or the graph for ``graph``, then a synchronize and the outputs given as a new
         dict (in ``order`` when given) or, ``asynchronous``, :meth:`event_result` over them; None
-        (nothing done) once stale. None where there is no faster way."""
+        (nothing done) once stale. With ``fallback`` (a bound call's), it returns the mapping it
+        is given itself, and ``fallback(objects)`` once stale. None where there is no faster
+        way."""
         ...
 
     def replayer(self, key: Hashable) -> Callable[[int], bool] | None:
@@ -418,7 +421,8 @@ class HostDataPath:
         graph: Hashable | None,
         order: tuple[str, ...] | None,
         asynchronous: bool = False,
-    ) -> Callable[[dict[str, Any]], Any] | None:
+        fallback: Callable[[Mapping[str, Any]], Any] | None = None,
+    ) -> Callable[[Any], Any] | None:
         return None
 
     def close(self) -> None:

@@ -89,12 +89,19 @@ def test_a_repeated_bound_call_is_one_program(drv, load, graphs):
     ex = load(cuda_graphs=graphs)
     x, y = drv.array((2, ROW)), drv.array((2, ROW))
     call = ex.bind({"x": x}, outputs={"y": y})
+    results = []
     for seed in range(4):
         want = _fill(x, seed)
         calls, out = _run_calls(drv, call)
         assert out["y"] is y
         np.testing.assert_array_equal(y.host, want)
+        results.append(out)
     assert call._plan.fixed() is not None
+    assert call.func is call._plan.fixed()  # a run is the program, called straight from C
+    # One read-only mapping of the caller's outputs, from the first run on.
+    assert all(r is results[0] for r in results) and dict(results[0]) == {"y": y}
+    with pytest.raises(TypeError):
+        results[0]["y"] = x
     if graphs:  # the captured enqueue, replayed: TensorRT is not called
         assert calls == ["cuGraphLaunch", "cuStreamSynchronize"]
         assert ex.cuda_graphs["hits"] >= 2
@@ -155,12 +162,14 @@ def test_an_evicted_graph_is_captured_again(drv, load):
     call()
     call()
     program = call._plan.fixed()
+    assert call.func is program  # the call runs its device program itself
     out = drv.array((2, ROW))
     ex.infer({"x": b}, outputs={"y": out})  # its graph evicts the call's
     ex.infer({"x": b}, outputs={"y": out})
-    assert program({}) is None  # stale: its graph was destroyed
-    calls, _ = _run_calls(drv, call)
+    calls, _ = _run_calls(drv, call)  # stale (its graph destroyed): the general path
     assert "cuStreamBeginCapture" in calls and "cuGraphLaunch" not in calls
+    assert call.func is call._plan.fixed() is not program  # the program made again
+    assert _run_calls(drv, call)[0] == ["cuGraphLaunch", "cuStreamSynchronize"]
 
 
 def test_replays_by_programs_keep_the_lru_order_exact(drv, load):
@@ -235,6 +244,30 @@ def test_a_device_program_checks_its_owner_and_any_capture_since(drv, load, asyn
     owner._lock.release()
     t.join(5)
     assert len(done) == 1
+
+
+def test_a_bound_calls_device_program_returns_its_mapping_and_falls_back_once_stale(drv, load):
+    # fallback (a bound call's): the run returns the mapping it is given itself, not a copy,
+    # and a stale run hands the call to fallback after releasing the lock (which it retakes).
+    ex = load()
+    dp = ex._res.data_path
+    owner = _Owner()
+    seen = []
+
+    def fallback(objects):
+        seen.append((objects, owner._lock.locked()))
+        return "general"
+
+    program = dp.device_program(
+        owner, 0, dp.stream, lambda s: True, None, None, None, False, fallback
+    )
+    mapping = types.MappingProxyType({"y": 1})
+    calls, made = _run_calls(drv, lambda: program(mapping))
+    assert made is mapping and not seen and not owner._lock.locked()
+    assert calls == ["cuStreamSynchronize"]
+    owner._state.epoch = 1
+    calls, made = _run_calls(drv, lambda: program(mapping))
+    assert made == "general" and seen == [(mapping, False)] and calls == []
 
 
 @pytest.mark.parametrize("graphs", [False, True])
