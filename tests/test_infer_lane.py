@@ -91,6 +91,25 @@ def test_another_shape_profile_or_names_take_the_full_path(ex, validations):
     _check(ex.infer(mapping), other)
 
 
+def test_another_request_or_an_extra_name_leaves_an_established_lane(ex, validations):
+    inputs = demo_inputs(4, seed=1)  # batch 4 fits both profiles
+    for _ in range(3):
+        _check(ex.infer(inputs), inputs)
+    assert validations["inputs"] == 2 and ex.active_profile == 0
+    _check(ex.infer(inputs, profile=1), inputs)  # a request where the lane's was None
+    assert ex.active_profile == 1 and validations["inputs"] == 3
+    for _ in range(3):
+        _check(ex.infer(inputs, profile=1), inputs)  # a lane for request 1
+    n = validations["inputs"]
+    _check(ex.infer(inputs, profile=0), inputs)  # another int than the lane's
+    assert ex.active_profile == 0 and validations["inputs"] == n + 1
+    for _ in range(3):
+        _check(ex.infer(inputs), inputs)
+    with pytest.raises(BindingError, match="unknown input"):
+        ex.infer({**inputs, "z": inputs["x"]})  # the lane's names and one more
+    _check(ex.infer(inputs), inputs)
+
+
 @pytest.mark.parametrize(
     "bad, error",
     [
@@ -178,3 +197,16 @@ def test_a_lane_is_built_only_when_a_call_repeats_the_previous_shapes(ex, monkey
         inputs = demo_inputs(2, seed=seed)
         _check(ex.infer(inputs), inputs)
     assert built["plans"] == 1
+
+
+def test_the_generated_matcher_takes_names_as_values_not_source():
+    # Tensor names come from the engine: any text, never part of the generated source.
+    from trt_exec._lane import _matcher
+
+    name = "x\")\nraise SystemExit('injected') #'"
+    arr = np.zeros((2, 3), np.float32)
+    matches = _matcher(None, None, ((name, arr.dtype, arr.shape, arr.strides),), (), 0, 1)
+    assert matches({name: arr}, None, None)
+    assert not matches({name: arr.astype(np.float64)}, None, None)
+    assert not matches({"x": arr}, None, None)
+    assert not matches({name: arr}, {"y": arr}, None)  # outputs where the lane has none

@@ -6,6 +6,7 @@ The same paths run on CUDA itself in ``tests/gpu``."""
 
 from __future__ import annotations
 
+import copy
 import sys
 import threading
 import types
@@ -467,6 +468,7 @@ CHANGES = (
     "another output object",
     "input given as the output",
     "no outputs",
+    "another object over the same memory",
 )
 
 
@@ -477,6 +479,8 @@ def _changes(x, y, other):
         "another output object": ({"x": x}, {"y": other}),
         "input given as the output": ({"x": y}, {"y": x}),
         "no outputs": ({"x": x}, None),
+        # The same token (memory, layout) from another object: not the lane's object.
+        "another object over the same memory": ({"x": copy.copy(x)}, {"y": y}),
     }
 
 
