@@ -28,6 +28,7 @@ plan of its previous call when the next call repeats it (:mod:`trt_exec._lane`).
 from __future__ import annotations
 
 import functools
+import sys
 import weakref
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -473,6 +474,14 @@ class Plan:
             self.epoch = ex._state.epoch
 
 
+#: Whether a bound call may point its ``functools.partial`` at the device program (see
+#: :class:`BoundCall`). Not on a free-threaded CPython (3.13t): there a partial's function is read
+#: without a lock, so replacing it while another thread calls the old one could free that one
+#: under it; a bound call then keeps its own function, which asks the program first (one frame
+#: more per run).
+_SWAPS: bool = getattr(sys, "_is_gil_enabled", lambda: True)()
+
+
 def _unready(objects: Mapping[str, Any]) -> None:
     """:attr:`Plan.steady` until the data path made the device program (and where it makes
     none): nothing done, take :meth:`Plan.run`."""
@@ -521,10 +530,12 @@ class BoundCall(functools.partial[Mapping[str, Any]]):
         def general(outputs: Mapping[str, Any]) -> Mapping[str, Any]:
             """The plan's run; then, where the data path made one, the call runs its device
             program from the next run on (which calls this again once stale)."""
+            if not _SWAPS and plan.steady(outputs) is not None:  # (see _SWAPS)
+                return outputs
             made = plan.run(host, outputs, into, False)
             assert made is not None  # only infer's lane gets None
             steady = plan.steady
-            if steady is not _unready:
+            if _SWAPS and steady is not _unready:
                 call = ref()
                 if call is not None and call.func is not steady:
                     # The only way to change a partial's function: its pickle state.
@@ -534,7 +545,8 @@ class BoundCall(functools.partial[Mapping[str, Any]]):
 
         self = super().__new__(cls, general, objects)
         ref = weakref.ref(self)  # a weak one: the call must not keep itself alive (its arrays)
-        plan.fallback = general
+        if _SWAPS:
+            plan.fallback = general
         self._plan = plan
         self._host = host
         self._keep = (dict(arrays), dict(provided))  # borrowed: alive while this call is

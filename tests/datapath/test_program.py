@@ -156,6 +156,35 @@ def test_graphs_turned_on_or_off_reach_a_program_made_before(drv, load):
     np.testing.assert_array_equal(y.host, want)
 
 
+@pytest.mark.parametrize("graphs", [False, True])
+def test_without_the_gil_a_bound_call_keeps_its_function_and_asks_the_program(
+    drv, load, graphs, monkeypatch
+):
+    # A free-threaded CPython: the partial's function is never replaced (another thread could
+    # be calling it); the call's own function runs the device program first.
+    import trt_exec.bound as bound
+
+    monkeypatch.setattr(bound, "_SWAPS", False)
+    ex = load(cuda_graphs=graphs)
+    x, y = drv.array((2, ROW)), drv.array((2, ROW))
+    call = ex.bind({"x": x}, outputs={"y": y})
+    general = call.func
+    results = []
+    for seed in range(4):
+        want = _fill(x, seed)
+        calls, out = _run_calls(drv, call)
+        np.testing.assert_array_equal(y.host, want)
+        results.append(out)
+    assert call.func is general and call._plan.fixed() is not None
+    assert all(r is results[0] for r in results) and dict(results[0]) == {"y": y}
+    if graphs:  # the program's replay, from the call's own function
+        assert calls == ["cuGraphLaunch", "cuStreamSynchronize"]
+    ex.infer({"x": drv.array((2, ROW))}, outputs={"y": drv.array((2, ROW))})  # program stale
+    want = _fill(x, 9)
+    assert call()["y"] is y
+    np.testing.assert_array_equal(y.host, want)
+
+
 def test_an_evicted_graph_is_captured_again(drv, load):
     ex = load(cuda_graphs=1)
     a, b = drv.array((2, ROW)), drv.array((2, ROW))
