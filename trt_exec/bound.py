@@ -499,8 +499,9 @@ class BoundCall(functools.partial[Mapping[str, Any]]):
 
     A :class:`functools.partial` underneath, for speed alone: calling it runs in C up to the
     repeated run's function (the data path's device program, once made), where a Python
-    ``__call__`` would cost a frame and a slot lookup (~700 instructions, ~0.13 µs on an H200
-    host). Its ``func`` and ``args`` are internals; it cannot be pickled or copied.
+    ``__call__`` would cost a frame and a slot lookup (~700 instructions, ``python -m
+    benchmarks.instructions``). Its ``func`` and ``args`` are internals; it cannot be pickled or
+    copied.
     """
 
     __slots__ = ("_plan", "_host", "_keep")
