@@ -39,9 +39,10 @@ class _Count:
     """``errors.count``: how many ERROR lines TensorRT has logged in this process.
 
     A plain slot, not a thread-local: it is read before every enqueue and bind, and a
-    ``threading.local`` attribute costs ~700 instructions to read against ~90 (Python 3.12), which
-    was a fifth of a bound call's overhead over the raw call. Each line also records its number
-    in its thread's ``recent`` deque, so :func:`since` still returns this thread's lines only."""
+    ``threading.local`` attribute costs ~700 instructions to read against ~90 (Python 3.12),
+    a quarter of a bound call's overhead over the raw call (``benchmarks.instructions``). Each
+    line also records its number in its thread's ``recent`` deque, so :func:`since` still
+    returns this thread's lines only."""
 
     __slots__ = ("count",)
 
