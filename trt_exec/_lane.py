@@ -63,17 +63,7 @@ class Lane:
     arguments repeats the lane's call. It is a function generated for this lane (see
     :func:`_matcher`), not a method."""
 
-    __slots__ = (
-        "plan",
-        "request",
-        "numpy",
-        "device",
-        "outputs",
-        "count",
-        "stream",
-        "key",
-        "matches",
-    )
+    __slots__ = ("plan", "device", "key", "matches")
 
     def __init__(
         self,
@@ -86,14 +76,13 @@ class Lane:
         stream: int | None,
         key: tuple[Any, ...],
     ) -> None:
+        """``request`` and ``stream``: the call's arguments (``stream`` is infer_async's, None
+        for the executor's own); ``numpy`` and ``device``: what identifies its numpy inputs and
+        its device inputs and outputs; ``outputs``, ``count``: how many caller outputs and
+        inputs. All of it goes into :attr:`matches`; ``device`` is also kept for introspection."""
         self.key = key  # see Seen
         self.plan = plan
-        self.stream = stream  # the stream argument (infer_async; None for the executor's own)
-        self.request = request
-        self.numpy = numpy
-        self.device = device  # device inputs and outputs
-        self.outputs = outputs  # how many caller outputs
-        self.count = count  # inputs
+        self.device = device
         self.matches: Callable[..., bool] = _matcher(request, stream, numpy, device, outputs, count)
 
 
