@@ -15,7 +15,7 @@ PKG = pathlib.Path(__file__).resolve().parents[1] / "trt_exec"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("trt_exec.errors", "trt_exec._version", "trt_exec._callsite"),
     ("trt_exec._dtypes", "trt_exec._trtlog", "trt_exec.spec", "trt_exec.selection"),
-    ("trt_exec._fork",),
+    ("trt_exec._fork", "trt_exec._gate"),
     ("trt_exec.cuda.driver",),
     ("trt_exec.sim",),  # the simulated TensorRT: below everything that may load it
     ("trt_exec.discovery",),

@@ -271,8 +271,11 @@ class Plan:
         ``infer``'s lane (``lane``), None when the executor switched profile since (the caller
         takes the full path)."""
         ex = self.ex
-        lock = ex._lock
-        lock.acquire()  # not `with`: ~0.15 µs less per call (no __exit__ with three arguments)
+        gate = ex._lock  # taken inline, not `with`: ~0.15 µs less per call (trt_exec._gate)
+        try:
+            gate.token.pop()
+        except IndexError:
+            gate.wait()
         try:
             program = self.program
             if program is not None and ex._state.epoch == self.epoch:
@@ -289,7 +292,9 @@ class Plan:
             # general path, which makes the program again.
             return self._general(host, objects, into, lane)
         finally:
-            lock.release()
+            gate.token.append(True)
+            if gate.waiting:
+                gate.wake()
 
     def _general(
         self,
@@ -350,8 +355,11 @@ class Plan:
         outputs are the caller's device arrays in ``objects``; None after a profile switch."""
         ex = self.ex
         stream = self.stream
-        lock = ex._lock
-        lock.acquire()  # not `with`: see run()
+        gate = ex._lock  # taken inline, not `with`: see run()
+        try:
+            gate.token.pop()
+        except IndexError:
+            gate.wait()
         try:
             dp = self._enqueue_async(host, stream, True)
             if dp is None:
@@ -363,18 +371,25 @@ class Plan:
                 self.steady_async = self._device_program(api, dp, True)
             return result
         finally:
-            lock.release()
+            gate.token.append(True)
+            if gate.waiting:
+                gate.wake()
 
     def launch(self, host: Mapping[str, Any], stream: int) -> Any:
         """Enqueue on ``stream`` without waiting; the event recorded after the work."""
-        lock = self.ex._lock
-        lock.acquire()  # not `with`: see run()
+        gate = self.ex._lock  # taken inline, not `with`: see run()
+        try:
+            gate.token.pop()
+        except IndexError:
+            gate.wait()
         try:
             dp = self._enqueue_async(host, stream, False)
             assert dp is not None  # only a lane gets None
             return dp.finish(stream, None, False, record=True)
         finally:
-            lock.release()
+            gate.token.append(True)
+            if gate.waiting:
+                gate.wake()
 
     # --- internals ------------------------------------------------------------------------------
     def _ready(self, stream: int, lane: bool) -> tuple[TensorRTApi, DataPath] | None:

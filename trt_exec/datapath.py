@@ -17,6 +17,7 @@ from typing import Any, NoReturn, Protocol
 
 import numpy as np
 
+from ._gate import Gate
 from .arrays import DeviceArray
 from .discovery import is_simulated
 from .errors import ArrayError, CudaUnavailableError
@@ -39,12 +40,6 @@ def _address(array: np.ndarray) -> int:
     return int(array.ctypes.data)
 
 
-class _Lock(Protocol):
-    def acquire(self, blocking: bool = ..., timeout: float = ...) -> bool: ...
-
-    def release(self) -> None: ...
-
-
 class _Epoch(Protocol):
     @property
     def epoch(self) -> int: ...
@@ -52,11 +47,12 @@ class _Epoch(Protocol):
 
 class Owner(Protocol):
     """What a :meth:`DataPath.device_program` needs of the executor whose call it runs: its
-    lock (read on every run: a forked child gets a new one) and its context state's ``epoch``
+    lock (a :class:`~trt_exec._gate.Gate`, taken inline; read on every run: a forked child gets
+    a new one) and its context state's ``epoch``
     (:class:`~trt_exec._context_state.ContextState`)."""
 
     @property
-    def _lock(self) -> _Lock: ...
+    def _lock(self) -> Gate: ...
 
     @property
     def _state(self) -> _Epoch: ...

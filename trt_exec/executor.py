@@ -23,7 +23,6 @@ throughput use :class:`trt_exec.Pool`, which gives each worker its own context.
 
 from __future__ import annotations
 
-import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType, ModuleType
@@ -34,6 +33,7 @@ import numpy as np
 from . import _fork, _trtlog
 from ._arguments import Arguments, Array, host_output, set_shape_values
 from ._context_state import ContextState
+from ._gate import Gate
 from ._lane import Lane, lane_after
 from ._outputs import AsyncOutputs, Provided, SyncOutputs, refuse_data_dependent
 from ._resources import Resources, release
@@ -94,7 +94,7 @@ class BaseExecutor(_fork.NotCopyable):
         self._graphs = False
         self._lane: Lane | None = None  # infer's repeat lane (trt_exec._lane)
         self._alane: Lane | None = None  # infer_async's
-        self._lock = threading.Lock()
+        self._lock = Gate()  # see trt_exec._gate: a lock for the per-call paths
         res = Resources(f"{type(self).__name__}({layout.io_count} IO tensors)")
         res.engine = engine
         res.runtime = runtime
@@ -106,7 +106,7 @@ class BaseExecutor(_fork.NotCopyable):
 
     def _after_fork_in_child(self, parent: int) -> None:
         res = self._res
-        self._lock = threading.Lock()  # a parent thread may have held it at the fork
+        self._lock = Gate()  # a parent thread may have held it at the fork
         self._finalizer.detach()  # the parent's CUDA state must not be released from here
         _fork.park(res.api, res.engine, res.runtime, res.data_path)
         res.api = res.engine = res.runtime = res.data_path = None
@@ -398,8 +398,11 @@ class BaseExecutor(_fork.NotCopyable):
         ``addresses`` maps every IO tensor name to a device pointer. Input shapes must already be
         set with :meth:`prepare` when the engine has dynamic shapes.
         """
-        lock = self._lock
-        lock.acquire()  # not `with`: ~0.15 µs less per call (see Plan.run)
+        gate = self._lock  # taken inline, not `with`: ~0.15 µs less per call (see Gate)
+        try:
+            gate.token.pop()
+        except IndexError:
+            gate.wait()
         try:
             bound = self._state.bound
             # Every IO tensor already bound to exactly these plain ints (one C-level compare):
@@ -428,7 +431,9 @@ class BaseExecutor(_fork.NotCopyable):
                 self._enqueue_failed(start)
             dp.finish(handle)
         finally:
-            lock.release()
+            gate.token.append(True)
+            if gate.waiting:
+                gate.wake()
 
     # --- the per-call path -------------------------------------------------------------------
     def _call(

@@ -16,6 +16,7 @@ import pytest
 
 import trt_exec
 from trt_exec._arguments import Arguments
+from trt_exec._gate import Gate
 from trt_exec.cuda import datapath as _cuda
 from trt_exec.cuda import driver as _driver
 from trt_exec.errors import ClosedError, ExecutionError
@@ -226,7 +227,7 @@ class _Owner:
     """What DataPath.device_program needs of an executor (trt_exec.datapath.Owner)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = Gate()
         self._state = types.SimpleNamespace(epoch=0)
 
 
