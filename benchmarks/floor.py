@@ -317,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--tables", default="call,numpy-4KB,numpy-1MiB,numpy-64MiB")
     p.add_argument("--profile", action="store_true", help="cProfile the call table's rows")
+    p.add_argument("--reps", type=int, default=0, help="repetitions per row (default: 7)")
+    p.add_argument("--calls", type=int, default=0, help="calls per repetition (default: 1000)")
     args = p.parse_args(argv)
     import torch
 
@@ -358,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         if table == "call":
             contenders = _call_table(trt, plan, s, torch, closers)
             floor = "raw set_tensor_address x2 + execute + sync"
-            w, r, c = (3, 2, 20) if args.quick else (500, 7, 1000)
+            w, r, c = (3, 2, 20) if args.quick else (500, args.reps or 7, args.calls or 1000)
         else:
             batch = SIZES[table.split("-", 1)[1]]
             contenders = _numpy_table(trt, plan, s, batch, closers, poly, gaps)

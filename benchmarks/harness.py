@@ -6,7 +6,11 @@ calls each. Repetitions are interleaved across contenders (rep 1 of every conten
 ``perf_counter_ns``; a repetition's ``after`` hook (a stream sync for pipelined GPU calls) runs
 outside the timed calls. Reported: the median over repetitions of each repetition's median, and
 the p99 over every timed call pooled. The empty call's cost (timer plus a Python call) is
-measured alongside and reported, not subtracted.
+measured alongside and reported, not subtracted. Also reported against the floor, *paired*: the
+median over repetitions of each repetition's median divided by (``paired_vs_floor``), or minus
+(``paired_delta_us``), the floor's median in the same repetition, measured a moment apart; on a
+host whose speed changes between repetitions this keeps a slow repetition of the floor from
+being compared with a fast one of the contender.
 
 The clock is wall time (``perf_counter_ns``). ``TRT_EXEC_BENCH_CLOCK=thread`` times each call
 with ``thread_time_ns`` instead: the CPU time of the calling thread, which leaves out the time the
@@ -154,6 +158,7 @@ def add_ratios(results: list[Measurement], floor: str) -> list[dict[str, Any]]:
     against the Polygraphy contender (if any ran)."""
     by_name = {m.name: m for m in results}
     base = by_name.get(floor)
+    pairs = base.rep_medians_us if base and not base.error else []
     poly = next((m for m in results if m.role == "polygraphy" and not m.error), None)
     rows = []
     for m in results:
@@ -172,8 +177,19 @@ def add_ratios(results: list[Measurement], floor: str) -> list[dict[str, Any]]:
                     else None
                 ),
                 "vs_polygraphy": _ratio(m.median_us, poly.median_us) if poly else None,
+                **_paired(m.rep_medians_us, pairs),
                 "note": m.note,
                 "error": m.error,
             }
         )
     return rows
+
+
+def _paired(reps: list[float], floor: list[float]) -> dict[str, float | None]:
+    """The median over repetitions of each repetition's ratio to, and difference from, the
+    floor's same repetition (see the module docstring); None without one per repetition."""
+    if not reps or len(reps) != len(floor) or any(f <= 0 for f in floor):
+        return {"paired_vs_floor": None, "paired_delta_us": None}
+    ratio = statistics.median(r / f for r, f in zip(reps, floor))
+    delta = statistics.median(r - f for r, f in zip(reps, floor))
+    return {"paired_vs_floor": round(ratio, 4), "paired_delta_us": round(delta, 3)}

@@ -32,6 +32,21 @@ def test_percentile_and_ratios() -> None:
     assert rows[0]["vs_floor"] == "1.00x" and rows[0]["calls"] == 6
     assert len(rows[0]["rep_medians_us"]) == 2
     assert rows[1]["error"] == "RuntimeError: no" and rows[1]["median_us"] is None
+    assert rows[0]["paired_vs_floor"] == 1.0 and rows[1]["paired_vs_floor"] is None
+
+
+def test_paired_ratios_compare_each_repetition_with_the_floors_same_repetition() -> None:
+    # A host that is slow in repetitions 2 and 3: unpaired medians mix a fast floor with a slow
+    # contender (10/6), paired ones compare like with like.
+    from benchmarks.harness import Measurement, add_ratios
+
+    floor = Measurement("floor", "floor", 6.0, 0.0, [6.0, 8.0, 8.0, 6.0, 6.0])
+    row = Measurement("row", "trt_exec", 8.0, 0.0, [7.8, 10.4, 10.4, 7.8, 8.0])
+    out = add_ratios([floor, row], "floor")[1]
+    assert out["vs_floor"] == "1.33x"
+    assert out["paired_vs_floor"] == 1.3 and out["paired_delta_us"] == 2.0
+    short = Measurement("short", "trt_exec", 8.0, 0.0, [8.0])  # not one per repetition
+    assert add_ratios([floor, short], "floor")[1]["paired_vs_floor"] is None
 
 
 @pytest.mark.parametrize("polygraphy", [False, True])
