@@ -155,6 +155,7 @@ def rows() -> tuple[dict[str, Callable[[], Any]], list[Any]]:
         "infer dev": lambda: infer.infer(ins, outputs=outs),
         "infer_async dev": lambda: infer_async.infer_async(ins, outputs=outs).synchronize(),
         "bind()": bound,
+        "bind launch": lambda: (bound.launch(), sync(s)),
         "graphs infer": lambda: graphs.infer(ins, outputs=outs),
         "graphs bind": graphs_bound,
         "hand numpy": hand,

@@ -104,6 +104,7 @@ def test_instruction_rows_run_the_steady_paths_they_name() -> None:
         "alanes = [e._alane for e in opened if e._alane is not None]\n"
         "print(json.dumps({\n"
         "  'bound': [c._plan.fixed() is not None for c in (b, gb, nb)],\n"
+        "  'launch': b._plan.steady_launch.__name__,\n"
         "  'lanes': [lane.plan.fixed() is not None for lane in lanes],\n"
         "  'alanes': [lane.plan.fixed(asynchronous=True) is not None for lane in alanes]}))\n"
     )
@@ -113,6 +114,7 @@ def test_instruction_rows_run_the_steady_paths_they_name() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["bound"] == [True, True, True]
+    assert seen["launch"] == "run_async"  # the launch row's device program, not _unready
     assert seen["lanes"] == [True, True, True]  # infer dev, graphs infer, infer numpy
     assert seen["alanes"] == [True]
 

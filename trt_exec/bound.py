@@ -115,6 +115,7 @@ class Plan:
         "programmable",
         "steady",
         "steady_async",
+        "steady_launch",
         "order",
         "names",
         "all_new",
@@ -166,6 +167,8 @@ class Plan:
         #: caller must take :meth:`run`. ``steady_async``: the same for infer_async's lane.
         self.steady: Any = _unready
         self.steady_async: Any = _unready
+        #: The same for a bound call's ``launch()`` on the plan's stream: it returns the event.
+        self.steady_launch: Any = _unready
         #: Whether the outputs a run is given are already in engine order (a bound call's), or
         #: the result must put them in it (infer's: the caller's dict may be in any order).
         self.order = None if ordered or len(self.names) == 1 else self.names
@@ -385,7 +388,12 @@ class Plan:
         try:
             dp = self._enqueue_async(host, stream, False)
             assert dp is not None  # only a lane gets None
-            return dp.finish(stream, None, False, record=True)
+            event = dp.finish(stream, None, False, record=True)
+            if stream == self.stream and not self.host_inputs and not self.staged:
+                api = self.ex._res.api
+                assert api is not None
+                self.steady_launch = self._device_program(api, dp, True, True)
+            return event
         finally:
             gate.token.append(True)
             if gate.waiting:
@@ -425,9 +433,12 @@ class Plan:
         self.ex._run(api, dp, stream, False)
         return dp
 
-    def _device_program(self, api: TensorRTApi, dp: DataPath, asynchronous: bool) -> Any:
-        """:attr:`steady` (or :attr:`steady_async`) after a run the general way: the data path's
-        device program for this plan's epoch, stream and graph, or :func:`_unready`."""
+    def _device_program(
+        self, api: TensorRTApi, dp: DataPath, asynchronous: bool, event: bool = False
+    ) -> Any:
+        """:attr:`steady` (or :attr:`steady_async`, or with ``event`` :attr:`steady_launch`)
+        after a run the general way: the data path's device program for this plan's epoch,
+        stream and graph, or :func:`_unready`."""
         ex = self.ex
         graph = ex._state.graph_key() if ex._graphs and not asynchronous else None
         made = dp.device_program(
@@ -440,6 +451,7 @@ class Plan:
             self.order,
             asynchronous,
             None if asynchronous else self.fallback,
+            event,
         )
         return _unready if made is None else made
 
@@ -586,6 +598,12 @@ class BoundCall(functools.partial[Mapping[str, Any]]):
         caller is capturing goes into the caller's graph.
         """
         plan = self._plan
+        if stream is None:
+            # The device program made by an earlier launch on the bound stream (lock, checks,
+            # enqueue, record: Plan.launch without its frames); None: stale, or none yet.
+            event = plan.steady_launch(None)
+            if event is not None:
+                return event
         if plan.ex._res.api is None:
             raise plan._closed()
         if plan.staged:

@@ -227,14 +227,16 @@ class DataPath(Protocol):
         order: tuple[str, ...] | None,
         asynchronous: bool = False,
         fallback: Callable[[Mapping[str, Any]], Any] | None = None,
+        event: bool = False,
     ) -> Callable[[Any], Any] | None:
         """A repeated call on caller device arrays only, fixed into one function with its
         caller's part (``owner``'s lock held, ``owner._state.epoch == epoch`` checked): TensorRT's
         ``enqueue`` or the graph for ``graph``, then a synchronize and the outputs given as a new
         dict (in ``order`` when given) or, ``asynchronous``, :meth:`event_result` over them; None
         (nothing done) once stale. With ``fallback`` (a bound call's), it returns the mapping it
-        is given itself, and ``fallback(objects)`` once stale. None where there is no faster
-        way."""
+        is given itself, and ``fallback(objects)`` once stale; with ``event`` (and
+        ``asynchronous``: a bound call's ``launch()``), the event :meth:`finish` records with
+        ``record``. None where there is no faster way."""
         ...
 
     def replayer(self, key: Hashable) -> Callable[[int], bool] | None:
@@ -418,6 +420,7 @@ class HostDataPath:
         order: tuple[str, ...] | None,
         asynchronous: bool = False,
         fallback: Callable[[Mapping[str, Any]], Any] | None = None,
+        event: bool = False,
     ) -> Callable[[Any], Any] | None:
         return None
 

@@ -17,6 +17,7 @@ import pytest
 import trt_exec
 from trt_exec._arguments import Arguments
 from trt_exec._gate import Gate
+from trt_exec.bound import Plan, _unready
 from trt_exec.cuda import datapath as _cuda
 from trt_exec.cuda import driver as _driver
 from trt_exec.errors import ClosedError, ExecutionError
@@ -320,6 +321,83 @@ def test_in_a_forked_child_a_bound_call_raises_without_touching_cuda(drv, load):
     with pytest.raises(ClosedError):
         call()
     assert drv.calls == []
+
+
+def test_a_repeated_launch_is_one_program_that_records_the_end_event(drv, load, monkeypatch):
+    general = []
+    real = Plan.launch
+    monkeypatch.setattr(Plan, "launch", lambda self, *a: (general.append(1), real(self, *a))[1])
+    ex = load()
+    dp = ex._res.data_path
+    x, y = drv.array((2, ROW)), drv.array((2, ROW))
+    call = ex.bind({"x": x}, outputs={"y": y})
+    assert call._plan.steady_launch is _unready
+    call.launch()  # the general way, which makes the program for the bound stream
+    launch = call._plan.steady_launch
+    assert launch is not _unready and general == [1]
+    for seed in range(3):
+        want = _fill(x, seed)
+        calls, event = _run_calls(drv, call.launch)
+        assert calls == [*ENQUEUE, "cuEventRecord"]  # no other driver call
+        assert event == dp._ev_end and dp._last_event == dp._ev_end
+        np.testing.assert_array_equal(y.host, want)
+    assert call._plan.steady_launch is launch and general == [1]  # never the general way
+    assert not ex._lock.locked()
+    call()  # a synchronous run in between leaves the launch program valid
+    calls, _ = _run_calls(drv, call.launch)
+    assert calls == [*ENQUEUE, "cuEventRecord"] and general == [1]
+    # The next call on another stream is ordered after the launched work.
+    other = drv.cuStreamCreate(0)[1]
+    calls, _ = _run_calls(drv, lambda: ex.infer_async({"x": x}, outputs={"y": y}, stream=other))
+    assert "cuStreamWaitEvent" in calls
+
+
+def test_a_launch_program_goes_stale_as_a_run_does(drv, load):
+    ex = load()
+    x, y, call = _bound_twice(drv, ex)
+    call.launch()
+    call.launch()
+    # Another call's addresses since: the launch binds the call's own again (the general way).
+    a, b = drv.array((2, ROW)), drv.array((2, ROW))
+    ex.infer({"x": a}, outputs={"y": b})
+    want = _fill(x, 7)
+    call.launch()
+    np.testing.assert_array_equal(y.host, want)
+    # A failed enqueue raises with TensorRT's log, leaves the lock free, and the next works.
+    drv.fail["cuMemcpyDtoDAsync"] = CUresult.CUDA_ERROR_LAUNCH_FAILED
+    with pytest.raises(ExecutionError, match="failed to enqueue"):
+        call.launch()
+    assert not ex._lock.locked()
+    want = _fill(x, 8)
+    call.launch()
+    np.testing.assert_array_equal(y.host, want)
+    # A failed record raises and is not taken for the end of the work.
+    drv.fail["cuEventRecord"] = CUresult.CUDA_ERROR_LAUNCH_FAILED
+    with pytest.raises(ExecutionError, match="cuEventRecord failed"):
+        call.launch()
+    assert not ex._lock.locked()
+    # Another stream takes the general path and makes no program for it.
+    other = drv.cuStreamCreate(0)[1]
+    made = call._plan.steady_launch
+    want = _fill(x, 9)
+    call.launch(stream=other)
+    np.testing.assert_array_equal(y.host, want)
+    assert call._plan.steady_launch is made
+    ex.close()
+    drv.calls.clear()
+    with pytest.raises(ClosedError, match="bound call's"):
+        call.launch()
+    assert drv.calls == []
+
+
+def test_with_graphs_a_launch_takes_the_general_path(drv, load):
+    ex = load(cuda_graphs=True)
+    x, y, call = _bound_twice(drv, ex)
+    for seed in range(3):
+        want = _fill(x, seed)
+        call.launch()
+        np.testing.assert_array_equal(y.host, want)
+    assert call._plan.steady_launch is _unready  # each launch asks whether it is captured
 
 
 def test_a_run_after_work_on_another_stream_waits_for_it(drv, load):

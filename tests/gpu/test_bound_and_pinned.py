@@ -208,6 +208,27 @@ def test_infer_lane_notices_a_layout_changed_in_place(ex):
     _check(res, {k: v.cpu().numpy() for k, v in row.items()}, np.asarray)
 
 
+def test_repeated_bound_launches_run_the_launch_program(gpu_trt):
+    # From the second launch on the bound stream, launch() is the data path's device program
+    # (lock, checks, enqueue, cuEventRecord); its event marks the end of each run's work.
+    torch = pytest.importorskip("torch")
+    from trt_exec.bound import _unready
+    from trt_exec.cuda.driver import check, driver
+
+    trt, backend = gpu_trt
+    with load_demo(trt, backend) as e:
+        tin, outs = _torch_demo(torch, 3)
+        side = torch.cuda.Stream()
+        call = e.bind(tin, outputs=outs, stream=side)
+        for seed in range(4):
+            fresh = _refill(torch, tin, seed)
+            torch.cuda.synchronize()
+            event = call.launch()
+            check("cuEventSynchronize", driver().cuEventSynchronize(event))
+            _check(outs, fresh, lambda t: t.cpu().numpy())
+        assert call._plan.steady_launch is not _unready
+
+
 @pytest.mark.parametrize("graphs", [False, True])
 def test_bound_launch_goes_into_a_caller_capture(gpu_trt, graphs):
     torch = pytest.importorskip("torch")
