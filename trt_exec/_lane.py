@@ -151,7 +151,10 @@ def _matcher(
     for i, (name, dtype, shape, strides) in enumerate(numpy):
         ns.update({f"n{i}": name, f"d{i}": dtype, f"s{i}": shape, f"t{i}": strides})
         lines += [
-            f"    a = inputs.get(n{i})",
+            "    try:",  # a subscript, not .get(): ~120 instructions less (zero-cost try)
+            f"        a = inputs[n{i}]",
+            "    except KeyError:",
+            "        return False",
             f"    if type(a) is not ndarray or a.dtype is not d{i} or a.shape != s{i}:",
             "        return False",
             # The C-contiguous strides of the shape: exact for C-contiguous arrays except over
@@ -164,8 +167,11 @@ def _matcher(
         ns.update({f"h{i}": shape, f"e{i}": dtype})
         source = "outputs" if output else "inputs"
         lines += [
-            f"    o = {source}.get(m{i})",
-            f"    if o is None or r{i}() is not o:",
+            "    try:",
+            f"        o = {source}[m{i}]",
+            "    except KeyError:",
+            "        return False",
+            f"    if o is None or r{i}() is not o:",  # (None: a dead reference's answer)
             "        return False",
         ]
         if read is None:  # torch: torch_token's fields
