@@ -363,19 +363,20 @@ def test_a_launch_program_goes_stale_as_a_run_does(drv, load):
     want = _fill(x, 7)
     call.launch()
     np.testing.assert_array_equal(y.host, want)
-    # A failed enqueue raises with TensorRT's log, leaves the lock free, and the next works.
-    drv.fail["cuMemcpyDtoDAsync"] = CUresult.CUDA_ERROR_LAUNCH_FAILED
-    with pytest.raises(ExecutionError, match="failed to enqueue"):
+    # A failed enqueue (TensorRT's error, with its log) or record raises, leaves the lock free,
+    # and the next launch works.
+    failures = (
+        ("cuMemcpyDtoDAsync", "failed to enqueue"),
+        ("cuEventRecord", "cuEventRecord failed"),
+    )
+    for failing, match in failures:
+        drv.fail[failing] = CUresult.CUDA_ERROR_LAUNCH_FAILED
+        with pytest.raises(ExecutionError, match=match):
+            call.launch()
+        assert not ex._lock.locked()
+        want = _fill(x, 8)
         call.launch()
-    assert not ex._lock.locked()
-    want = _fill(x, 8)
-    call.launch()
-    np.testing.assert_array_equal(y.host, want)
-    # A failed record raises and is not taken for the end of the work.
-    drv.fail["cuEventRecord"] = CUresult.CUDA_ERROR_LAUNCH_FAILED
-    with pytest.raises(ExecutionError, match="cuEventRecord failed"):
-        call.launch()
-    assert not ex._lock.locked()
+        np.testing.assert_array_equal(y.host, want)
     # Another stream takes the general path and makes no program for it.
     other = drv.cuStreamCreate(0)[1]
     made = call._plan.steady_launch
