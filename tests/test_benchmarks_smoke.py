@@ -36,8 +36,8 @@ def test_percentile_and_ratios() -> None:
 
 
 def test_paired_ratios_compare_each_repetition_with_the_floors_same_repetition() -> None:
-    # A host that is slow in repetitions 2 and 3: unpaired medians mix a fast floor with a slow
-    # contender (10/6), paired ones compare like with like.
+    # A host that is slow in repetitions 2 and 3: the ratio of the two medians (8.0 / 6.0) is
+    # no repetition's ratio; paired, each repetition is 1.3x (1.33x in the last) of its floor.
     from benchmarks.harness import Measurement, add_ratios
 
     floor = Measurement("floor", "floor", 6.0, 0.0, [6.0, 8.0, 8.0, 6.0, 6.0])
