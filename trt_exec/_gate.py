@@ -4,8 +4,9 @@ are one ``deque.pop()`` and one ``deque.append()``.
 Every call of an executor takes its lock, and on CPython 3.12 ``threading.Lock.acquire()``
 parses its optional ``blocking`` and ``timeout`` arguments through
 ``PyArg_ParseTupleAndKeywords`` on each call: an uncontended acquire and release cost ~1,070
-instructions (callgrind, Python 3.12.1), a take and give here ~720 - on paths whose whole
-overhead over the raw TensorRT call is ~2,000 (issue 13; ``benchmarks/README.md``).
+instructions (callgrind, Python 3.12.1), a take and give here ~720 - on a bound call whose
+whole overhead over the raw TensorRT call was ~1,900 (issue 13; ``benchmarks/README.md``,
+round 7).
 
 How it works: the lock is a one-slot ``collections.deque`` holding a token while the lock is
 free. Taking it pops the token, giving it back appends it; "deques support thread-safe, memory
